@@ -1,0 +1,71 @@
+/** RFC 9420 section 17.1 cipher suite identifiers that Weft knows by name. */
+export type CipherSuiteId = 1 | 2 | 3;
+
+/** The crypto backends; both must give byte-identical results for deterministic operations. */
+export type ProviderName = 'node' | 'noble';
+
+/** A key pair as raw bytes: HPKE SerializePrivateKey / SerializePublicKey, or a signature seed and public key. */
+export interface KeyPair {
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** Result of HPKE SealBase (RFC 9180 section 6.1, single shot). */
+export interface HpkeCiphertext {
+  readonly kemOutput: Uint8Array;
+  readonly ciphertext: Uint8Array;
+}
+
+/** Source of randomness; injected so the simulator and tests can run deterministically. */
+export type RandomSource = (length: number) => Uint8Array;
+
+/**
+ * One MLS cipher suite on one provider. Every operation is synchronous. Key objects are imported
+ * once and cached by the provider, so passing the same key bytes repeatedly is cheap.
+ */
+export interface CipherSuite {
+  readonly id: CipherSuiteId;
+  readonly name: string;
+  readonly provider: ProviderName;
+  /** Hash output length. */
+  readonly Nh: number;
+  /** AEAD key length. */
+  readonly Nk: number;
+  /** AEAD nonce length. */
+  readonly Nn: number;
+  /** HPKE KEM private key length (RFC 9180 Nsk). */
+  readonly Nsk: number;
+  /** HPKE KEM public key / encapsulation length (RFC 9180 Npk / Nenc). */
+  readonly Npk: number;
+
+  hash(data: Uint8Array): Uint8Array;
+  hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
+  kdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array;
+  kdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+
+  /** AEAD seal; returns ciphertext || tag. */
+  aeadSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** AEAD open; throws CryptoError('decrypt_failed') on a bad tag. */
+  aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+
+  /** Fresh HPKE KEM key pair from the suite's random source. */
+  kemGenerateKeyPair(): KeyPair;
+  /** RFC 9180 section 7.1.3 DeriveKeyPair(ikm). */
+  kemDeriveKeyPair(ikm: Uint8Array): KeyPair;
+  /** Public key of an HPKE private key; throws CryptoError('invalid_key') on a malformed key. */
+  kemPublicKey(privateKey: Uint8Array): Uint8Array;
+  /** HPKE base mode single-shot seal (RFC 9180 section 6.1). */
+  hpkeSeal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext;
+  /** HPKE base mode single-shot open; throws CryptoError on a bad key or ciphertext. */
+  hpkeOpen(privateKey: Uint8Array, kemOutput: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+
+  /** Fresh signature key pair from the suite's random source. */
+  signatureGenerateKeyPair(): KeyPair;
+  /** Public key of a signature private key. */
+  signaturePublicKey(privateKey: Uint8Array): Uint8Array;
+  sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
+  /** False for a wrong signature; throws CryptoError('invalid_key') for a malformed public key. */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+
+  randomBytes(length: number): Uint8Array;
+}
