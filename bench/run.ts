@@ -7,6 +7,8 @@ type Section = () => Promise<BenchRow[]>;
 
 const sections: Record<string, () => Promise<Section>> = {
   crypto: async () => (await import('./crypto.ts')).run,
+  dag: async () => (await import('./dag.ts')).run,
+  mls: async () => (await import('./mls.ts')).run,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
