@@ -1,0 +1,99 @@
+import { decode, encode, type Reader, type Writer } from '@weft/codec';
+import { readCapabilities, writeCapabilities, type Capabilities } from './capabilities.ts';
+import { readCredential, writeCredential, type Credential } from './credential.ts';
+import { readLeafNodeSourceType, writeLeafNodeSourceType } from './enums.ts';
+import { readExtensions, writeExtensions, type Extension } from './extension.ts';
+import { MAX_HASH_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES } from './limits.ts';
+
+/** RFC 9420 section 7.2 Lifetime: validity window in seconds since the Unix epoch. */
+export interface Lifetime {
+  readonly notBefore: bigint;
+  readonly notAfter: bigint;
+}
+
+/** Where a LeafNode came from, with the field each source carries (RFC 9420 section 7.2). */
+export type LeafNodeSource =
+  | { readonly type: 'key_package'; readonly lifetime: Lifetime }
+  | { readonly type: 'update' }
+  | { readonly type: 'commit'; readonly parentHash: Uint8Array };
+
+/** RFC 9420 section 7.2 LeafNode. */
+export interface LeafNode {
+  readonly encryptionKey: Uint8Array;
+  readonly signatureKey: Uint8Array;
+  readonly credential: Credential;
+  readonly capabilities: Capabilities;
+  readonly leafNodeSource: LeafNodeSource;
+  readonly extensions: readonly Extension[];
+  readonly signature: Uint8Array;
+}
+
+/** The LeafNode fields covered by its signature (everything but `signature`). */
+export type LeafNodeContent = Omit<LeafNode, 'signature'>;
+
+/** Writes a Lifetime. */
+export function writeLifetime(w: Writer, l: Lifetime): void {
+  w.u64(l.notBefore).u64(l.notAfter);
+}
+
+/** Reads a Lifetime. */
+export function readLifetime(r: Reader): Lifetime {
+  const notBefore = r.u64();
+  const notAfter = r.u64();
+  return { notBefore, notAfter };
+}
+
+function writeLeafNodeContent(w: Writer, n: LeafNodeContent): void {
+  w.opaque(n.encryptionKey).opaque(n.signatureKey);
+  writeCredential(w, n.credential);
+  writeCapabilities(w, n.capabilities);
+  const src = n.leafNodeSource;
+  writeLeafNodeSourceType(w, src.type);
+  if (src.type === 'key_package') writeLifetime(w, src.lifetime);
+  else if (src.type === 'commit') w.opaque(src.parentHash);
+  writeExtensions(w, n.extensions);
+}
+
+/** Writes a LeafNode. */
+export function writeLeafNode(w: Writer, n: LeafNode): void {
+  writeLeafNodeContent(w, n);
+  w.opaque(n.signature);
+}
+
+/** Reads a LeafNode; unknown leaf_node_source and credential types are rejected. */
+export function readLeafNode(r: Reader): LeafNode {
+  const encryptionKey = r.opaque(MAX_KEY_BYTES);
+  const signatureKey = r.opaque(MAX_KEY_BYTES);
+  const credential = readCredential(r);
+  const capabilities = readCapabilities(r);
+  const type = readLeafNodeSourceType(r);
+  let leafNodeSource: LeafNodeSource;
+  if (type === 'key_package') leafNodeSource = { type, lifetime: readLifetime(r) };
+  else if (type === 'commit') leafNodeSource = { type, parentHash: r.opaque(MAX_HASH_BYTES) };
+  else leafNodeSource = { type };
+  const extensions = readExtensions(r);
+  const signature = r.opaque(MAX_SIGNATURE_BYTES);
+  return { encryptionKey, signatureKey, credential, capabilities, leafNodeSource, extensions, signature };
+}
+
+/** TLS encoding of a LeafNode. */
+export function encodeLeafNode(n: LeafNode): Uint8Array {
+  return encode((w) => writeLeafNode(w, n));
+}
+
+/** Strictly decodes a LeafNode. */
+export function decodeLeafNode(bytes: Uint8Array): LeafNode {
+  return decode(bytes, readLeafNode);
+}
+
+/**
+ * RFC 9420 section 7.2 LeafNodeTBS: the bytes a LeafNode signature covers. `group_id` and
+ * `leaf_index` are appended for the update and commit sources (the tree position binds the leaf).
+ */
+export function encodeLeafNodeTBS(n: LeafNodeContent, groupId: Uint8Array, leafIndex: number): Uint8Array {
+  return encode((w) => {
+    writeLeafNodeContent(w, n);
+    if (n.leafNodeSource.type !== 'key_package') w.opaque(groupId).u32(leafIndex);
+  });
+}
+
