@@ -1,1 +1,3 @@
 export * from './treeMath.ts';
+export * from './errors.ts';
+export * from './wire/index.ts';
