@@ -1,0 +1,136 @@
+import { concatBytes, utf8 } from '@weft/codec';
+import type { HpkeCiphertext, KeyPair } from './cipherSuite.ts';
+import { CryptoError, requireLength } from './errors.ts';
+import type { Primitives } from './primitives.ts';
+
+/** HPKE base mode, single shot (RFC 9180), composed over one provider's primitives. */
+export interface Hpke {
+  /** RFC 9180 section 7.1.3 DeriveKeyPair. */
+  deriveKeyPair(ikm: Uint8Array): KeyPair;
+  seal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext;
+  open(privateKey: Uint8Array, kemOutput: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+const MODE_BASE = 0;
+
+// Order n of the P-256 group, big-endian, for the DeriveKeyPair range check (RFC 9180 7.1.3).
+const P256_ORDER = hexBytes('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+
+/** Builds HPKE for the suite behind `p`. */
+export function createHpke(p: Primitives): Hpke {
+  const { params } = p;
+  const Nsk = params.Nsk;
+  const Npk = params.Npk;
+  const Nh = params.Nh;
+  const kemSuite = concatBytes(utf8('KEM'), u16(params.kemId));
+  const hpkeSuite = concatBytes(utf8('HPKE'), u16(params.kemId), u16(params.kdfId), u16(params.aeadId));
+  const version = utf8('HPKE-v1');
+
+  // "HPKE-v1" || suite_id || label, precomputed for every label this module uses.
+  const prefix = (suite: Uint8Array, label: string): Uint8Array => concatBytes(version, suite, utf8(label));
+  const kemDkpPrk = prefix(kemSuite, 'dkp_prk');
+  const kemSk = prefix(kemSuite, 'sk');
+  const kemCandidate = prefix(kemSuite, 'candidate');
+  const kemEaePrk = prefix(kemSuite, 'eae_prk');
+  const kemSharedSecret = prefix(kemSuite, 'shared_secret');
+  const hpkeInfoHash = prefix(hpkeSuite, 'info_hash');
+  const hpkeSecret = prefix(hpkeSuite, 'secret');
+  const hpkeKey = prefix(hpkeSuite, 'key');
+  const hpkeBaseNonce = prefix(hpkeSuite, 'base_nonce');
+
+  const labeledExtract = (salt: Uint8Array, labelPrefix: Uint8Array, ikm: Uint8Array): Uint8Array =>
+    p.kdfExtract(salt, concatBytes(labelPrefix, ikm));
+  const labeledExpand = (prk: Uint8Array, labelPrefix: Uint8Array, info: Uint8Array, length: number): Uint8Array =>
+    p.kdfExpand(prk, concatBytes(u16(length), labelPrefix, info), length);
+
+  // psk_id_hash is a constant in base mode (psk_id = ""), so compute it once.
+  const pskIdHash = labeledExtract(EMPTY, prefix(hpkeSuite, 'psk_id_hash'), EMPTY);
+
+  const derivePrivateKey = (ikm: Uint8Array): Uint8Array => {
+    if (!(ikm instanceof Uint8Array)) throw new CryptoError('invalid_argument', 'DeriveKeyPair ikm must be a Uint8Array');
+    const dkpPrk = labeledExtract(EMPTY, kemDkpPrk, ikm);
+    if (params.kem === 'x25519') return labeledExpand(dkpPrk, kemSk, EMPTY, Nsk);
+    // P-256: rejection sampling with bitmask 0xff (no bits cleared), RFC 9180 section 7.1.3.
+    for (let counter = 0; counter <= 255; counter++) {
+      const candidate = labeledExpand(dkpPrk, kemCandidate, Uint8Array.of(counter), Nsk);
+      if (isValidP256Scalar(candidate)) return candidate;
+    }
+    throw new CryptoError('derive_failed', 'DeriveKeyPair found no valid P-256 scalar in 256 candidates');
+  };
+
+  const extractAndExpand = (dh: Uint8Array, kemContext: Uint8Array): Uint8Array =>
+    labeledExpand(labeledExtract(EMPTY, kemEaePrk, dh), kemSharedSecret, kemContext, Nh);
+
+  const keySchedule = (sharedSecret: Uint8Array, info: Uint8Array): { key: Uint8Array; nonce: Uint8Array } => {
+    const infoHash = labeledExtract(EMPTY, hpkeInfoHash, info);
+    const context = concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHash);
+    const secret = labeledExtract(sharedSecret, hpkeSecret, EMPTY);
+    return {
+      key: labeledExpand(secret, hpkeKey, context, params.Nk),
+      // Sequence number 0: the nonce is base_nonce itself.
+      nonce: labeledExpand(secret, hpkeBaseNonce, context, params.Nn),
+    };
+  };
+
+  return {
+    deriveKeyPair(ikm: Uint8Array): KeyPair {
+      const privateKey = derivePrivateKey(ikm);
+      return { privateKey, publicKey: p.kemPublicKey(privateKey) };
+    },
+
+    seal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext {
+      requireLength(publicKey, Npk, 'HPKE recipient public key');
+      const skE = derivePrivateKey(p.randomBytes(Nsk));
+      const { publicKey: enc, shared } = p.encapDh(skE, publicKey);
+      const sharedSecret = extractAndExpand(shared, concatBytes(enc, publicKey));
+      const { key, nonce } = keySchedule(sharedSecret, info);
+      return { kemOutput: enc, ciphertext: p.aeadSeal(key, nonce, aad, plaintext) };
+    },
+
+    open(privateKey: Uint8Array, kemOutput: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+      // A bad private key is the caller's problem (invalid_key); anything wrong with what the
+      // sender produced (kemOutput, ciphertext) is a failed decryption.
+      const pkR = p.kemPublicKey(privateKey);
+      if (!(kemOutput instanceof Uint8Array) || kemOutput.length !== Npk) {
+        throw new CryptoError('decrypt_failed', `HPKE kemOutput must be ${Npk} bytes, got ${describeLength(kemOutput)}`);
+      }
+      let dh: Uint8Array;
+      try {
+        dh = p.dh(privateKey, kemOutput);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        throw new CryptoError('decrypt_failed', `HPKE kemOutput is not a usable public key: ${why}`, { cause: e });
+      }
+      const sharedSecret = extractAndExpand(dh, concatBytes(kemOutput, pkR));
+      const { key, nonce } = keySchedule(sharedSecret, info);
+      return p.aeadOpen(key, nonce, aad, ciphertext);
+    },
+  };
+}
+
+/** True when `scalar` (32 bytes, big-endian) is in [1, n-1] for P-256. */
+export function isValidP256Scalar(scalar: Uint8Array): boolean {
+  if (scalar.length !== 32) return false;
+  let nonZero = false;
+  let cmp = 0; // sign of scalar - order, decided by the first differing byte
+  for (let i = 0; i < 32; i++) {
+    const a = scalar[i] as number;
+    const b = P256_ORDER[i] as number;
+    if (a !== 0) nonZero = true;
+    if (cmp === 0 && a !== b) cmp = a < b ? -1 : 1;
+  }
+  return nonZero && cmp < 0;
+}
+
+function u16(n: number): Uint8Array {
+  return Uint8Array.of(n >> 8, n & 0xff);
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+function describeLength(x: unknown): string {
+  return x instanceof Uint8Array ? `${x.length}` : `a ${typeof x}`;
+}

@@ -1,0 +1,87 @@
+// RFC 9420 section 5 labelled operations, written once over the CipherSuite interface.
+import { Writer, utf8 } from '@weft/codec';
+import type { CipherSuite, HpkeCiphertext } from './cipherSuite.ts';
+import { CryptoError } from './errors.ts';
+
+const EMPTY = new Uint8Array(0);
+const MLS_PREFIX = 'MLS 1.0 ';
+
+// Labels are a small fixed set of constants, so their UTF-8 bytes are memoised.
+const labelBytes = new Map<string, Uint8Array>();
+function mlsLabel(label: string): Uint8Array {
+  let bytes = labelBytes.get(label);
+  if (bytes === undefined) {
+    if (typeof label !== 'string') throw new CryptoError('invalid_argument', `label must be a string, got ${typeof label}`);
+    bytes = utf8(MLS_PREFIX + label);
+    if (labelBytes.size < 1024) labelBytes.set(label, bytes);
+  }
+  return bytes;
+}
+
+/** RefHash(label, value) = Hash(opaque label<V> || opaque value<V>); the label gets no "MLS 1.0 " prefix. */
+export function refHash(cs: CipherSuite, label: string, value: Uint8Array): Uint8Array {
+  return cs.hash(new Writer(value.length + label.length + 8).opaque(utf8(label)).opaque(value).finish());
+}
+
+/** ExpandWithLabel(secret, label, context, length) = HKDF-Expand(secret, KDFLabel, length). */
+export function expandWithLabel(cs: CipherSuite, secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > 0xffff) {
+    throw new CryptoError('invalid_length', `ExpandWithLabel length must be a uint16, got ${length}`);
+  }
+  const name = mlsLabel(label);
+  const kdfLabel = new Writer(name.length + context.length + 16).u16(length).opaque(name).opaque(context).finish();
+  return cs.kdfExpand(secret, kdfLabel, length);
+}
+
+/** DeriveSecret(secret, label) = ExpandWithLabel(secret, label, "", Nh). */
+export function deriveSecret(cs: CipherSuite, secret: Uint8Array, label: string): Uint8Array {
+  return expandWithLabel(cs, secret, label, EMPTY, cs.Nh);
+}
+
+/** DeriveTreeSecret(secret, label, generation, length) = ExpandWithLabel(secret, label, uint32(generation), length). */
+export function deriveTreeSecret(cs: CipherSuite, secret: Uint8Array, label: string, generation: number, length: number): Uint8Array {
+  if (!Number.isInteger(generation) || generation < 0 || generation > 0xffffffff) {
+    throw new CryptoError('invalid_argument', `generation must be a uint32, got ${generation}`);
+  }
+  const context = Uint8Array.of(generation >>> 24, (generation >>> 16) & 0xff, (generation >>> 8) & 0xff, generation & 0xff);
+  return expandWithLabel(cs, secret, label, context, length);
+}
+
+/** SignContent(label, content) = opaque ("MLS 1.0 " + label)<V> || opaque content<V>. */
+function signContent(label: string, content: Uint8Array): Uint8Array {
+  const name = mlsLabel(label);
+  return new Writer(name.length + content.length + 8).opaque(name).opaque(content).finish();
+}
+
+/** SignWithLabel(priv, label, content) = Signature.Sign(priv, SignContent). */
+export function signWithLabel(cs: CipherSuite, privateKey: Uint8Array, label: string, content: Uint8Array): Uint8Array {
+  return cs.sign(privateKey, signContent(label, content));
+}
+
+/** VerifyWithLabel(pub, label, content, signature); false for a wrong signature. */
+export function verifyWithLabel(cs: CipherSuite, publicKey: Uint8Array, label: string, content: Uint8Array, signature: Uint8Array): boolean {
+  return cs.verify(publicKey, signContent(label, content), signature);
+}
+
+/** EncryptContext(label, context) = opaque ("MLS 1.0 " + label)<V> || opaque context<V>, the HPKE info. */
+function encryptContext(label: string, context: Uint8Array): Uint8Array {
+  const name = mlsLabel(label);
+  return new Writer(name.length + context.length + 8).opaque(name).opaque(context).finish();
+}
+
+/** EncryptWithLabel(pub, label, context, plaintext) = HPKE SealBase(pub, EncryptContext, "", plaintext). */
+export function encryptWithLabel(cs: CipherSuite, publicKey: Uint8Array, label: string, context: Uint8Array, plaintext: Uint8Array): HpkeCiphertext {
+  return cs.hpkeSeal(publicKey, encryptContext(label, context), EMPTY, plaintext);
+}
+
+/** DecryptWithLabel(priv, label, context, kemOutput, ciphertext) = HPKE OpenBase(...). */
+export function decryptWithLabel(
+  cs: CipherSuite,
+  privateKey: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  kemOutput: Uint8Array,
+  ciphertext: Uint8Array,
+): Uint8Array {
+  return cs.hpkeOpen(privateKey, kemOutput, encryptContext(label, context), EMPTY, ciphertext);
+}
