@@ -15,7 +15,10 @@ const EMPTY = new Uint8Array(0);
 const MODE_BASE = 0;
 
 // Order n of the P-256 group, big-endian, for the DeriveKeyPair range check (RFC 9180 7.1.3).
-const P256_ORDER = hexBytes('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+const P256_ORDER = Uint8Array.of(
+  0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+);
 
 /** Builds HPKE for the suite behind `p`. */
 export function createHpke(p: Primitives): Hpke {
@@ -125,10 +128,6 @@ export function isValidP256Scalar(scalar: Uint8Array): boolean {
 
 function u16(n: number): Uint8Array {
   return Uint8Array.of(n >> 8, n & 0xff);
-}
-
-function hexBytes(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
 function describeLength(x: unknown): string {

@@ -12,7 +12,7 @@ import type { RandomSource } from './cipherSuite.ts';
 import { CryptoError, requireLength } from './errors.ts';
 import { isValidP256Scalar } from './hpke.ts';
 import { KeyCache } from './keyCache.ts';
-import { checkAeadInputs, checkCiphertext, checkExpandLength, requireUncompressedP256 } from './nodeProvider.ts';
+import { checkAeadInputs, checkCiphertext, checkExpandLength, requireUncompressedP256 } from './checks.ts';
 import type { Primitives } from './primitives.ts';
 import { checkedRandom } from './suite.ts';
 import type { SuiteParams } from './suites.ts';

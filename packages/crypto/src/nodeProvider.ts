@@ -21,6 +21,7 @@ import {
 } from 'node:crypto';
 import type { CipherChaCha20Poly1305, CipherGCM, DecipherChaCha20Poly1305, DecipherGCM, ECDH, KeyObject } from 'node:crypto';
 import type { RandomSource } from './cipherSuite.ts';
+import { checkAeadInputs, checkCiphertext, checkExpandLength, requireUncompressedP256 } from './checks.ts';
 import { CryptoError, requireLength } from './errors.ts';
 import { KeyCache } from './keyCache.ts';
 import type { Primitives } from './primitives.ts';
@@ -288,33 +289,6 @@ function importP256SigPublic(pk: Uint8Array): KeyObject {
 }
 
 // --- helpers ---
-
-/** Shared input checks of both providers live here so their error codes match. */
-export function checkExpandLength(length: number, Nh: number): void {
-  if (!Number.isInteger(length) || length < 0 || length > 255 * Nh) {
-    throw new CryptoError('invalid_length', `HKDF-Expand length must be an integer in [0, ${255 * Nh}], got ${length}`);
-  }
-}
-
-/** Throws invalid_length unless key and nonce have the suite's AEAD sizes. */
-export function checkAeadInputs(params: SuiteParams, key: Uint8Array, nonce: Uint8Array): void {
-  requireLength(key, params.Nk, `${params.aead} key`, 'invalid_length');
-  requireLength(nonce, params.Nn, `${params.aead} nonce`, 'invalid_length');
-}
-
-/** Throws decrypt_failed when a ciphertext cannot even hold the tag. */
-export function checkCiphertext(ciphertext: Uint8Array): void {
-  if (!(ciphertext instanceof Uint8Array) || ciphertext.length < AEAD_TAG_LENGTH) {
-    const got = ciphertext instanceof Uint8Array ? `${ciphertext.length} bytes` : typeof ciphertext;
-    throw new CryptoError('decrypt_failed', `AEAD ciphertext is truncated: needs at least the ${AEAD_TAG_LENGTH}-byte tag, got ${got}`);
-  }
-}
-
-/** Throws invalid_key unless `pk` is a 65-byte uncompressed SEC1 point encoding. */
-export function requireUncompressedP256(pk: Uint8Array, what: string): void {
-  requireLength(pk, 65, what);
-  if (pk[0] !== 0x04) throw new CryptoError('invalid_key', `${what} must be an uncompressed SEC1 point (first byte 0x04), got 0x${(pk[0] ?? 0).toString(16).padStart(2, '0')}`);
-}
 
 // A Uint8Array view of a Buffer: callers get plain Uint8Array semantics (slice copies) at no copy cost.
 function view(b: Buffer): Uint8Array {
