@@ -1,3 +1,13 @@
 export * from './treeMath.ts';
 export * from './errors.ts';
 export * from './wire/index.ts';
+export * from './keySchedule.ts';
+export * from './psk.ts';
+export * from './transcriptHash.ts';
+export * from './secretTree.ts';
+export * from './framing/framingContext.ts';
+export { signFramedContent, attachConfirmationTag, verifyFramedContentSignature } from './framing/contentAuth.ts';
+export * from './framing/membershipTag.ts';
+export * from './framing/senderData.ts';
+export * from './framing/publicMessage.ts';
+export * from './framing/privateMessage.ts';

@@ -1,0 +1,219 @@
+// RFC 9420 section 9: the secret tree. The encryption_secret sits at the root of a tree with the
+// ratchet tree's shape; each leaf seeds a handshake ratchet and an application ratchet whose
+// generations yield one AEAD key and nonce per message.
+//
+// The tree is derived lazily and held as a persistent structure: reaching a leaf for the first time
+// derives only the O(log N) nodes on its path (and their siblings' secrets, so the parent can be
+// deleted), and every update copies just that path. A state a caller holds is never mutated, so an
+// operation that fails (bad generation, AEAD failure upstream) leaves the caller's state as it was.
+// Secrets are dropped as soon as they have been used (forward secrecy, section 9.2).
+
+import type { CipherSuite } from '@weft/crypto';
+import { deriveTreeSecret, expandWithLabel } from '@weft/crypto';
+import { utf8 } from '@weft/codec';
+import { MlsError } from './errors.ts';
+import { left, right, root, type LeafIndex, type NodeIndex } from './treeMath.ts';
+
+/** Which of a leaf's two ratchets: handshake (proposals, commits) or application messages. */
+export type RatchetType = 'handshake' | 'application';
+
+/** Bounds on out-of-order delivery, per ratchet. */
+export interface SecretTreeOptions {
+  /** How many generations past the next expected one a message may be; further is rejected. */
+  readonly maxForwardDistance: number;
+  /** How many skipped (derived but unused) keys a ratchet keeps for late messages; the oldest go first. */
+  readonly maxSkippedKeys: number;
+}
+
+/** Defaults: a sender may run 1000 messages ahead of us; 256 late messages per ratchet stay decryptable. */
+export const defaultSecretTreeOptions: SecretTreeOptions = { maxForwardDistance: 1000, maxSkippedKeys: 256 };
+
+/** The AEAD key and nonce of one generation of one ratchet (the nonce is not yet XORed with a reuse_guard). */
+export interface MessageKey {
+  readonly generation: number;
+  readonly key: Uint8Array;
+  readonly nonce: Uint8Array;
+}
+
+/** One hash ratchet (RFC 9420 section 9.1): the secret of generation `next`, plus keys skipped over. */
+export interface RatchetState {
+  /** Generation whose secret is held: the next one in order. */
+  readonly next: number;
+  /** Ratchet secret of generation `next`; empty once the uint32 generations are exhausted. */
+  readonly secret: Uint8Array;
+  /** Keys of generations below `next` that were skipped and not yet used, ascending by generation. */
+  readonly skipped: readonly MessageKey[];
+  /** Generations below this were evicted from `skipped` (or never kept): they can no longer be decrypted. */
+  readonly floor: number;
+}
+
+/** A secret-tree node: an underived subtree (only its secret), a derived parent, or a leaf's two ratchets. */
+export type SecretTreeNode =
+  | { readonly kind: 'secret'; readonly secret: Uint8Array }
+  | { readonly kind: 'parent'; readonly left: SecretTreeNode; readonly right: SecretTreeNode }
+  | { readonly kind: 'leaf'; readonly handshake: RatchetState; readonly application: RatchetState };
+
+/** The secret tree of one epoch. Immutable: operations return a new tree sharing unchanged nodes. */
+export interface SecretTree {
+  readonly leafCount: number;
+  readonly root: SecretTreeNode;
+  readonly options: SecretTreeOptions;
+}
+
+/** A consumed key and the tree without it. */
+export interface ConsumedKey {
+  readonly tree: SecretTree;
+  readonly key: MessageKey;
+}
+
+const MAX_GENERATION = 0xffffffff;
+const LEFT = utf8('left');
+const RIGHT = utf8('right');
+const EMPTY = new Uint8Array(0);
+
+/** A fresh secret tree for `leafCount` leaves rooted at the epoch's encryption_secret. */
+export function createSecretTree(encryptionSecret: Uint8Array, leafCount: number, options: SecretTreeOptions = defaultSecretTreeOptions): SecretTree {
+  if (!Number.isInteger(leafCount) || leafCount < 1) throw new RangeError(`a secret tree needs at least one leaf, not ${leafCount}`);
+  return { leafCount, root: { kind: 'secret', secret: encryptionSecret }, options };
+}
+
+/**
+ * The key of `generation` in `leaf`'s `type` ratchet, for decrypting a received message. Ratchets
+ * forward over skipped generations (keeping their keys, within the options' bounds) and deletes the
+ * returned key from the tree. Throws MlsError unknown_sender_leaf, generation_too_far_ahead,
+ * generation_too_old or generation_already_used.
+ */
+export function consumeKey(cs: CipherSuite, tree: SecretTree, leaf: LeafIndex, type: RatchetType, generation: number): ConsumedKey {
+  if (!Number.isInteger(generation) || generation < 0 || generation > MAX_GENERATION) {
+    throw new MlsError('invalid_generation', `generation ${generation} is not a uint32`);
+  }
+  return updateRatchet(cs, tree, leaf, type, (r) => takeGeneration(cs, r, generation, tree.options));
+}
+
+/** The key of the next generation in `leaf`'s `type` ratchet, for encrypting a message we send. */
+export function consumeNextKey(cs: CipherSuite, tree: SecretTree, leaf: LeafIndex, type: RatchetType): ConsumedKey {
+  return updateRatchet(cs, tree, leaf, type, (r) => takeGeneration(cs, r, r.next, tree.options));
+}
+
+/** The ratchet state of `leaf` if it has been derived, else null (no derivation, for inspection and tests). */
+export function findRatchet(tree: SecretTree, leaf: LeafIndex, type: RatchetType): RatchetState | null {
+  if (leaf < 0 || leaf >= tree.leafCount) return null;
+  const target = leaf * 2;
+  let node = tree.root;
+  let x = root(tree.leafCount) as number;
+  for (;;) {
+    if (node.kind === 'leaf') return type === 'handshake' ? node.handshake : node.application;
+    if (node.kind === 'secret') return null;
+    const goLeft = target < x;
+    node = goLeft ? node.left : node.right;
+    x = goLeft ? left(x as NodeIndex) : right(x as NodeIndex);
+  }
+}
+
+function updateRatchet(
+  cs: CipherSuite,
+  tree: SecretTree,
+  leaf: LeafIndex,
+  type: RatchetType,
+  step: (r: RatchetState) => [RatchetState, MessageKey],
+): ConsumedKey {
+  if (!Number.isInteger(leaf) || leaf < 0 || leaf >= tree.leafCount) {
+    throw new MlsError('unknown_sender_leaf', `leaf ${leaf} is outside a secret tree of ${tree.leafCount} leaves`);
+  }
+  let key: MessageKey | undefined;
+  const newRoot = updatePath(cs, tree.root, root(tree.leafCount), leaf * 2, (node) => {
+    const [ratchet, k] = step(type === 'handshake' ? node.handshake : node.application);
+    key = k;
+    return type === 'handshake' ? { kind: 'leaf', handshake: ratchet, application: node.application } : { kind: 'leaf', handshake: node.handshake, application: ratchet };
+  });
+  if (key === undefined) throw new Error('unreachable: ratchet step produced no key');
+  return { tree: { leafCount: tree.leafCount, root: newRoot, options: tree.options }, key };
+}
+
+type LeafNode = Extract<SecretTreeNode, { kind: 'leaf' }>;
+
+/** Copies the path from `node` (at index x) down to `target`, deriving what is missing; O(log N). */
+function updatePath(cs: CipherSuite, node: SecretTreeNode, x: number, target: number, f: (leaf: LeafNode) => LeafNode): SecretTreeNode {
+  if (x === target) {
+    if (node.kind === 'leaf') return f(node);
+    if (node.kind === 'secret') return f(deriveLeafRatchets(cs, node.secret));
+    throw new Error('unreachable: a parent node at a leaf position');
+  }
+  let parent: Extract<SecretTreeNode, { kind: 'parent' }>;
+  if (node.kind === 'secret') {
+    // Derive both children and drop this node's secret (section 9: delete once children exist).
+    parent = {
+      kind: 'parent',
+      left: { kind: 'secret', secret: expandWithLabel(cs, node.secret, 'tree', LEFT, cs.Nh) },
+      right: { kind: 'secret', secret: expandWithLabel(cs, node.secret, 'tree', RIGHT, cs.Nh) },
+    };
+  } else if (node.kind === 'parent') {
+    parent = node;
+  } else {
+    throw new Error('unreachable: a leaf node at a parent position');
+  }
+  if (target < x) return { kind: 'parent', left: updatePath(cs, parent.left, left(x as NodeIndex), target, f), right: parent.right };
+  return { kind: 'parent', left: parent.left, right: updatePath(cs, parent.right, right(x as NodeIndex), target, f) };
+}
+
+function deriveLeafRatchets(cs: CipherSuite, leafSecret: Uint8Array): LeafNode {
+  const start = (label: string): RatchetState => ({ next: 0, secret: expandWithLabel(cs, leafSecret, label, EMPTY, cs.Nh), skipped: [], floor: 0 });
+  return { kind: 'leaf', handshake: start('handshake'), application: start('application') };
+}
+
+function deriveMessageKey(cs: CipherSuite, secret: Uint8Array, generation: number): MessageKey {
+  return {
+    generation,
+    key: deriveTreeSecret(cs, secret, 'key', generation, cs.Nk),
+    nonce: deriveTreeSecret(cs, secret, 'nonce', generation, cs.Nn),
+  };
+}
+
+function advance(cs: CipherSuite, secret: Uint8Array, generation: number): Uint8Array {
+  return generation === MAX_GENERATION ? EMPTY : deriveTreeSecret(cs, secret, 'secret', generation, cs.Nh);
+}
+
+function takeGeneration(cs: CipherSuite, r: RatchetState, generation: number, options: SecretTreeOptions): [RatchetState, MessageKey] {
+  if (generation < r.next) return takeSkipped(r, generation);
+  if (r.next > MAX_GENERATION) throw new MlsError('generation_too_far_ahead', 'the ratchet has used every uint32 generation');
+  if (generation - r.next > options.maxForwardDistance) {
+    throw new MlsError('generation_too_far_ahead', `generation ${generation} is more than ${options.maxForwardDistance} past the expected ${r.next}`);
+  }
+  let secret = r.secret;
+  let skipped: MessageKey[] | readonly MessageKey[] = r.skipped;
+  if (generation > r.next) {
+    const grown = r.skipped.slice();
+    for (let g = r.next; g < generation; g++) {
+      grown.push(deriveMessageKey(cs, secret, g));
+      secret = advance(cs, secret, g);
+    }
+    skipped = grown;
+  }
+  const key = deriveMessageKey(cs, secret, generation);
+  let floor = r.floor;
+  if (skipped.length > options.maxSkippedKeys) {
+    const drop = skipped.length - options.maxSkippedKeys;
+    const last = skipped[drop - 1];
+    if (last) floor = Math.max(floor, last.generation + 1);
+    skipped = skipped.slice(drop);
+  }
+  return [{ next: generation + 1, secret: advance(cs, secret, generation), skipped, floor }, key];
+}
+
+function takeSkipped(r: RatchetState, generation: number): [RatchetState, MessageKey] {
+  // Binary search: `skipped` is ascending by generation.
+  let lo = 0;
+  let hi = r.skipped.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = r.skipped[mid] as MessageKey;
+    if (k.generation === generation) {
+      const skipped = r.skipped.slice(0, mid).concat(r.skipped.slice(mid + 1));
+      return [{ next: r.next, secret: r.secret, skipped, floor: r.floor }, k];
+    }
+    if (k.generation < generation) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  if (generation < r.floor) throw new MlsError('generation_too_old', `generation ${generation} is older than the retained window (from ${r.floor})`);
+  throw new MlsError('generation_already_used', `generation ${generation} was already used`);
+}

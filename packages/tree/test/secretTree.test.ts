@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { getCipherSuite } from '@weft/crypto';
+import { toHex } from '@weft/codec';
+import { MlsError, consumeKey, consumeNextKey, createSecretTree, findRatchet, leafIndex, type SecretTree } from '../src/index.ts';
+
+const cs = getCipherSuite(1, 'node');
+const secret = new Uint8Array(32).fill(7);
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof MlsError) return err.code;
+    throw err;
+  }
+  return 'no error';
+}
+
+describe('secret tree (RFC 9420 section 9)', () => {
+  it('derives the same keys in order and out of order within the window', () => {
+    fc.assert(
+      fc.property(fc.shuffledSubarray([...Array(40).keys()], { minLength: 1 }), (gens) => {
+        let inOrder = createSecretTree(secret, 4);
+        const expected = new Map<number, string>();
+        for (let g = 0; g < 40; g++) {
+          const c = consumeNextKey(cs, inOrder, leafIndex(2), 'application');
+          inOrder = c.tree;
+          expected.set(g, toHex(c.key.key) + toHex(c.key.nonce));
+        }
+        let tree = createSecretTree(secret, 4);
+        for (const g of gens) {
+          const c = consumeKey(cs, tree, leafIndex(2), 'application', g);
+          tree = c.tree;
+          expect(c.key.generation).toBe(g);
+          expect(toHex(c.key.key) + toHex(c.key.nonce)).toBe(expected.get(g));
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('rejects a replayed generation with generation_already_used and leaves the tree as it was', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 60 }), { minLength: 1, maxLength: 20 }), (gens) => {
+        let tree = createSecretTree(secret, 8);
+        const used = new Set<number>();
+        for (const g of gens) {
+          if (used.has(g)) {
+            const before = tree;
+            expect(codeOf(() => consumeKey(cs, tree, leafIndex(5), 'handshake', g))).toBe('generation_already_used');
+            expect(tree).toBe(before);
+          } else {
+            tree = consumeKey(cs, tree, leafIndex(5), 'handshake', g).tree;
+            used.add(g);
+          }
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('rejects generations too far ahead and keys evicted from the skipped cache', () => {
+    let tree = createSecretTree(secret, 2, { maxForwardDistance: 10, maxSkippedKeys: 3 });
+    expect(codeOf(() => consumeKey(cs, tree, leafIndex(0), 'application', 11))).toBe('generation_too_far_ahead');
+    tree = consumeKey(cs, tree, leafIndex(0), 'application', 10).tree;
+    expect(findRatchet(tree, leafIndex(0), 'application')?.skipped.map((k) => k.generation)).toEqual([7, 8, 9]);
+    expect(codeOf(() => consumeKey(cs, tree, leafIndex(0), 'application', 6))).toBe('generation_too_old');
+    expect(codeOf(() => consumeKey(cs, tree, leafIndex(0), 'application', 10))).toBe('generation_already_used');
+    tree = consumeKey(cs, tree, leafIndex(0), 'application', 8).tree;
+    expect(codeOf(() => consumeKey(cs, tree, leafIndex(0), 'application', 8))).toBe('generation_already_used');
+    expect(codeOf(() => consumeKey(cs, tree, leafIndex(2), 'application', 0))).toBe('unknown_sender_leaf');
+  });
+
+  it('never mutates the state a caller holds', () => {
+    const t0 = createSecretTree(secret, 16);
+    const t1 = consumeKey(cs, t0, leafIndex(3), 'handshake', 2).tree;
+    expect(t0.root.kind).toBe('secret');
+    expect(findRatchet(t0, leafIndex(3), 'handshake')).toBeNull();
+    const r1 = findRatchet(t1, leafIndex(3), 'handshake');
+    const t2 = consumeKey(cs, t1, leafIndex(3), 'handshake', 0).tree;
+    expect(findRatchet(t1, leafIndex(3), 'handshake')).toBe(r1);
+    expect(r1?.skipped.map((k) => k.generation)).toEqual([0, 1]);
+    expect(findRatchet(t2, leafIndex(3), 'handshake')?.skipped.map((k) => k.generation)).toEqual([1]);
+  });
+
+  it('touches only O(log N) nodes per leaf in a large group', () => {
+    let tree: SecretTree = createSecretTree(secret, 2048);
+    tree = consumeNextKey(cs, tree, leafIndex(1234), 'application').tree;
+    let count = 0;
+    const walk = (n: SecretTree['root']): void => {
+      count++;
+      if (n.kind === 'parent') {
+        walk(n.left);
+        walk(n.right);
+      }
+    };
+    walk(tree.root);
+    expect(count).toBe(2 * 11 + 1);
+  });
+});
