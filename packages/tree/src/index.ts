@@ -11,3 +11,6 @@ export * from './framing/membershipTag.ts';
 export * from './framing/senderData.ts';
 export * from './framing/publicMessage.ts';
 export * from './framing/privateMessage.ts';
+export * from './references.ts';
+export * from './welcomeSecrets.ts';
+export * from './ratchetTree/index.ts';
