@@ -112,6 +112,9 @@ export function unprotectPrivateMessage(
 ): UnprotectedPrivateMessage {
   checkGroupAndEpoch(ctx, message.groupId, message.epoch);
   const senderData = decryptSenderData(cs, ctx.senderDataSecret, message);
+  if (senderData.leafIndex >= secretTree.leafCount) {
+    throw new MlsError('unknown_sender_leaf', `sender leaf ${senderData.leafIndex} is outside a group of ${secretTree.leafCount} leaves`);
+  }
   const consumed = consumeKey(cs, secretTree, leafIndex(senderData.leafIndex), ratchetTypeOf(message.contentType), senderData.generation);
   const aad = encodePrivateContentAAD(message.groupId, message.epoch, message.contentType, message.authenticatedData);
   let plaintext: Uint8Array;
