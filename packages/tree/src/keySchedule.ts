@@ -5,12 +5,8 @@
 import type { CipherSuite, KeyPair } from '@weft/crypto';
 import { deriveSecret, expandWithLabel } from '@weft/crypto';
 
-/** The secrets of one epoch (RFC 9420 section 8, table 4), plus the joiner/welcome secrets that led to it. */
+/** The secrets of one epoch (RFC 9420 section 8, table 4), all derived from its epoch_secret. */
 export interface EpochSecrets {
-  /** Sent to new members in GroupSecrets; input to the welcome_secret and epoch_secret. */
-  readonly joinerSecret: Uint8Array;
-  /** Keys the Welcome's encrypted GroupInfo. */
-  readonly welcomeSecret: Uint8Array;
   /** Keys the SenderData encryption of PrivateMessages. */
   readonly senderDataSecret: Uint8Array;
   /** Root of the secret tree. */
@@ -29,6 +25,14 @@ export interface EpochSecrets {
   readonly epochAuthenticator: Uint8Array;
   /** init_secret handed to the next epoch's key schedule. */
   readonly initSecret: Uint8Array;
+}
+
+/** An epoch's secrets plus the joiner and welcome secrets that led to it (what a Commit produces). */
+export interface KeyScheduleSecrets extends EpochSecrets {
+  /** Sent to new members in GroupSecrets; input to the welcome_secret and epoch_secret. */
+  readonly joinerSecret: Uint8Array;
+  /** Keys the Welcome's encrypted GroupInfo. */
+  readonly welcomeSecret: Uint8Array;
 }
 
 /** Inputs of one key-schedule step. */
@@ -58,14 +62,13 @@ export function deriveWelcomeSecret(cs: CipherSuite, joinerSecret: Uint8Array, p
   return deriveSecret(cs, cs.kdfExtract(joinerSecret, pskSecret), 'welcome');
 }
 
-/** Derives the welcome_secret and every epoch secret from the joiner_secret (the step a new member runs). */
-export function deriveEpochSecrets(cs: CipherSuite, joinerSecret: Uint8Array, pskSecret: Uint8Array, groupContext: Uint8Array): EpochSecrets {
-  const member = cs.kdfExtract(joinerSecret, pskSecret);
-  const epochSecret = expandWithLabel(cs, member, 'epoch', groupContext, cs.Nh);
+/**
+ * Every epoch secret from the epoch_secret. A Commit reaches it through the joiner_secret; a new
+ * group's creator uses a fresh random epoch_secret of Nh bytes for epoch 0 (RFC 9420 section 11).
+ */
+export function deriveEpochSecrets(cs: CipherSuite, epochSecret: Uint8Array): EpochSecrets {
   const d = (label: string): Uint8Array => deriveSecret(cs, epochSecret, label);
   return {
-    joinerSecret,
-    welcomeSecret: deriveSecret(cs, member, 'welcome'),
     senderDataSecret: d('sender data'),
     encryptionSecret: d('encryption'),
     exporterSecret: d('exporter'),
@@ -78,10 +81,17 @@ export function deriveEpochSecrets(cs: CipherSuite, joinerSecret: Uint8Array, ps
   };
 }
 
+/** The welcome_secret and every epoch secret from the joiner_secret (the step a new member runs). */
+export function deriveEpochSecretsFromJoiner(cs: CipherSuite, joinerSecret: Uint8Array, pskSecret: Uint8Array, groupContext: Uint8Array): KeyScheduleSecrets {
+  const member = cs.kdfExtract(joinerSecret, pskSecret);
+  const epochSecret = expandWithLabel(cs, member, 'epoch', groupContext, cs.Nh);
+  return { joinerSecret, welcomeSecret: deriveSecret(cs, member, 'welcome'), ...deriveEpochSecrets(cs, epochSecret) };
+}
+
 /** Runs one full key-schedule step (RFC 9420 section 8): previous init_secret to the new epoch's secrets. */
-export function runKeySchedule(cs: CipherSuite, input: KeyScheduleInput): EpochSecrets {
+export function runKeySchedule(cs: CipherSuite, input: KeyScheduleInput): KeyScheduleSecrets {
   const joiner = deriveJoinerSecret(cs, input.initSecret, input.commitSecret, input.groupContext);
-  return deriveEpochSecrets(cs, joiner, input.pskSecret, input.groupContext);
+  return deriveEpochSecretsFromJoiner(cs, joiner, input.pskSecret, input.groupContext);
 }
 
 /** The epoch's external HPKE key pair: KEM.DeriveKeyPair(external_secret) (RFC 9420 section 8.3). */

@@ -8,7 +8,7 @@ import type { CipherSuite } from '@weft/crypto';
 import { decryptWithLabel, encryptWithLabel, signWithLabel, verifyWithLabel } from '@weft/crypto';
 import { bytesEqual } from '@weft/codec';
 import { MlsError } from './errors.ts';
-import { deriveEpochSecrets, deriveWelcomeKeyAndNonce, deriveWelcomeSecret, type EpochSecrets } from './keySchedule.ts';
+import { deriveEpochSecretsFromJoiner, deriveWelcomeKeyAndNonce, deriveWelcomeSecret, type KeyScheduleSecrets } from './keySchedule.ts';
 import { computePskSecret, type PskInput } from './psk.ts';
 import { verifyConfirmationTag } from './transcriptHash.ts';
 import { encodeGroupContext } from './wire/groupContext.ts';
@@ -119,7 +119,7 @@ export interface OpenedWelcome {
   readonly groupInfo: GroupInfo;
   readonly pskSecret: Uint8Array;
   /** Key-schedule output of the epoch the joiner enters (confirmation_tag already checked). */
-  readonly epochSecrets: EpochSecrets;
+  readonly epochSecrets: KeyScheduleSecrets;
 }
 
 /**
@@ -147,7 +147,7 @@ export function openWelcome(cs: CipherSuite, welcome: Welcome, keys: WelcomeKeys
   const signerKey = keys.signerPublicKey(groupInfo);
   if (signerKey === null) throw new MlsError('unknown_sender', `no signature key for GroupInfo signer leaf ${groupInfo.signer}`);
   if (!verifyGroupInfoSignature(cs, groupInfo, signerKey)) throw new MlsError('group_info_signature_invalid', 'the GroupInfo signature does not verify');
-  const epochSecrets = deriveEpochSecrets(cs, groupSecrets.joinerSecret, pskSecret, encodeGroupContext(gc));
+  const epochSecrets = deriveEpochSecretsFromJoiner(cs, groupSecrets.joinerSecret, pskSecret, encodeGroupContext(gc));
   if (!verifyConfirmationTag(cs, epochSecrets.confirmationKey, gc.confirmedTranscriptHash, groupInfo.confirmationTag)) {
     throw new MlsError('confirmation_tag_invalid', 'the GroupInfo confirmation_tag does not match the key schedule');
   }
