@@ -14,3 +14,4 @@ export * from './framing/privateMessage.ts';
 export * from './references.ts';
 export * from './welcomeSecrets.ts';
 export * from './ratchetTree/index.ts';
+export * from './treeKem/index.ts';
