@@ -1,0 +1,703 @@
+import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level';
+import type { CID } from 'multiformats/cid';
+import { EventError } from './errors.ts';
+import { HANDSHAKE_KINDS } from './event.ts';
+import type { CheckedEvent, EventBlock, EventKind, EventMeta, SuiteResolver } from './event.ts';
+import { cidFromKey, cidKey } from './cid.ts';
+import { decodeEvent } from './eventCodec.ts';
+import { getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
+import type { KnownEvent, ValidationContext } from './validate.ts';
+import { PendingPool, makePendingEntry } from './pendingPool.ts';
+import type { PendingEntry, PendingPoolLimits } from './pendingPool.ts';
+
+/** The abstract-level database a store runs on: utf8 keys, Uint8Array values (level or memory-level). */
+export type DagDb = AbstractLevel<string | Buffer | Uint8Array, string, Uint8Array>;
+
+/** What the `authorize` hook is asked about: a valid handshake, before it is stored. */
+export interface AuthorizeRequest {
+  readonly checked: CheckedEvent;
+  readonly group: CID;
+  readonly height: number;
+}
+
+/**
+ * Membership check run before a handshake (genesis, proposal, commit) is accepted. Return false to
+ * refuse it with 'unauthorized', or throw an EventError with a more precise reason. It must not write
+ * to the store.
+ */
+export type AuthorizeHook = (request: AuthorizeRequest) => boolean | Promise<boolean>;
+
+/** Options of a store. */
+export interface DagStoreOptions {
+  /** Maps a genesis `suite` id to its signature scheme. */
+  readonly resolveSuite: SuiteResolver;
+  readonly authorize?: AuthorizeHook;
+  readonly pending?: PendingPoolLimits;
+  /** Event metadata records kept in memory (default 50,000). */
+  readonly metaCacheSize?: number;
+  /** Accepted events per write batch in `addMany` (default 256). */
+  readonly batchSize?: number;
+  /** fsync each batch (default false: a process crash loses nothing, an OS crash may). */
+  readonly sync?: boolean;
+}
+
+/** A block offered to the store, optionally with the CID the sender named it by. */
+export interface IncomingBlock {
+  readonly bytes: Uint8Array;
+  readonly cid?: CID;
+}
+
+/** What happened to one offered event. */
+export type AddResult =
+  | { readonly status: 'accepted'; readonly cid: CID; readonly height: number }
+  | { readonly status: 'duplicate'; readonly cid: CID }
+  | { readonly status: 'pending'; readonly cid: CID; readonly missing: readonly CID[] }
+  | { readonly status: 'rejected'; readonly cid?: CID; readonly error: EventError }
+  | { readonly status: 'evicted'; readonly cid: CID; readonly error: EventError };
+
+/** Group summary. */
+export interface GroupInfo {
+  readonly group: CID;
+  readonly suite: number;
+  readonly events: number;
+}
+
+/** A fork: a base epoch with two or more commits built on it. */
+export interface Fork {
+  readonly base: CID;
+  readonly commits: readonly CID[];
+}
+
+/** Options of one ingest call. */
+export interface IngestOptions {
+  /** Validate only: nothing is written, the pending pool of the store is untouched. */
+  readonly dryRun?: boolean;
+  /** Pending pool to use instead of the store's (imports use a private one). */
+  readonly pool?: PendingPool;
+}
+
+const EMPTY = new Uint8Array(0);
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const END = '~'; // sorts after every key character used ('!', hex digits)
+
+interface MetaRecord {
+  readonly g: string;
+  readonly k: EventKind;
+  readonly h: number;
+  readonly p: readonly string[];
+  readonly b?: string;
+}
+
+interface GroupRecord {
+  readonly suite: number;
+  events: number;
+  /** Keys of the group's heads (events without children). */
+  heads: Set<string>;
+}
+
+function encodeGroup(rec: GroupRecord): Uint8Array {
+  return enc.encode(JSON.stringify({ suite: rec.suite, events: rec.events, heads: [...rec.heads].sort() }));
+}
+
+function decodeGroup(v: Uint8Array): GroupRecord {
+  const raw = JSON.parse(dec.decode(v)) as { suite: number; events: number; heads: string[] };
+  return { suite: raw.suite, events: raw.events, heads: new Set(raw.heads) };
+}
+
+function copyGroup(rec: GroupRecord): GroupRecord {
+  return { suite: rec.suite, events: rec.events, heads: new Set(rec.heads) };
+}
+
+/** Event record value: 4-byte metadata length, metadata JSON, then the block bytes. */
+function encodeRecord(meta: MetaRecord, block: Uint8Array): Uint8Array {
+  const m = enc.encode(JSON.stringify(meta));
+  const out = new Uint8Array(4 + m.length + block.length);
+  new DataView(out.buffer).setUint32(0, m.length);
+  out.set(m, 4);
+  out.set(block, 4 + m.length);
+  return out;
+}
+
+function decodeRecordMeta(v: Uint8Array): MetaRecord {
+  const n = new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0);
+  return JSON.parse(dec.decode(v.subarray(4, 4 + n))) as MetaRecord;
+}
+
+function decodeRecordBlock(v: Uint8Array): Uint8Array {
+  const n = new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0);
+  return v.subarray(4 + n);
+}
+
+type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+
+/** Fixed-width hex height, so key order is height order. */
+function heightKey(h: number): string {
+  return h.toString(16).padStart(8, '0');
+}
+
+function recordToMeta(key: string, r: MetaRecord): EventMeta {
+  return {
+    cid: cidFromKey(key),
+    group: cidFromKey(r.g),
+    kind: r.k,
+    height: r.h,
+    parents: r.p.map(cidFromKey),
+    ...(r.b !== undefined ? { base: cidFromKey(r.b) } : {}),
+  };
+}
+
+/** Binary max-heap on (height, key), used to walk a DAG from its heads downwards. */
+class HeightHeap {
+  readonly #items: { h: number; k: string }[] = [];
+  get size(): number {
+    return this.#items.length;
+  }
+  push(h: number, k: string): void {
+    const a = this.#items;
+    a.push({ h, k });
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(a[p]!, a[i]!)) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+  pop(): { h: number; k: string } | undefined {
+    const a = this.#items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.#less(a[m]!, a[l]!)) m = l;
+        if (r < a.length && this.#less(a[m]!, a[r]!)) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  #less(x: { h: number; k: string }, y: { h: number; k: string }): boolean {
+    return x.h < y.h || (x.h === y.h && x.k < y.k);
+  }
+}
+
+/**
+ * The replica of event DAGs on an abstract-level database. Keys:
+ * `e!cid` metadata and block, `c!parent!child` children, `f!group!base!cid` handshakes by base
+ * (fork index), `t!group!height!cid` topological order, `g!group` group record with its heads.
+ * CIDs appear as hex of their bytes, so key order is CID byte order. Every accept is part of
+ * exactly one atomic batch, which also rewrites the group record (counts, heads).
+ */
+export class DagStore {
+  readonly db: DagDb;
+  readonly pending: PendingPool;
+  readonly #opts: DagStoreOptions;
+  readonly #cache = new Map<string, MetaRecord>();
+  readonly #cacheSize: number;
+  readonly #groups = new Map<string, GroupRecord>();
+  #overlay = new Map<string, MetaRecord>();
+  #overlayBlocks = new Map<string, Uint8Array>();
+  #absent = new Set<string>();
+  #lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(db: DagDb, opts: DagStoreOptions) {
+    this.db = db;
+    this.#opts = opts;
+    this.pending = new PendingPool(opts.pending);
+    this.#cacheSize = opts.metaCacheSize ?? 50_000;
+  }
+
+  /** Opens a store on `db` (opening the database if needed). */
+  static async open(db: DagDb, opts: DagStoreOptions): Promise<DagStore> {
+    if (db.status !== 'open') await db.open();
+    return new DagStore(db, opts);
+  }
+
+  /** Closes the underlying database. */
+  async close(): Promise<void> {
+    await this.#lock.catch(() => undefined);
+    await this.db.close();
+  }
+
+  /** Runs `fn` after every earlier exclusive operation (writes are serialised). */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Offers one event; see AddResult. Returns results for it and for pending events it released. */
+  async add(bytes: Uint8Array, cid?: CID): Promise<AddResult[]> {
+    return this.addMany([cid ? { bytes, cid } : { bytes }]);
+  }
+
+  /**
+   * Offers events in order. Accepted events are written in atomic batches; when the promise resolves,
+   * every 'accepted' result is durable. Results cover the offered events and any released from the pool.
+   */
+  async addMany(blocks: Iterable<IncomingBlock>, options: IngestOptions = {}): Promise<AddResult[]> {
+    return this.#exclusive(() => this.#ingest(blocks, options));
+  }
+
+  /** Validates a sequence of events as if adding them, without writing anything. */
+  async check(blocks: Iterable<IncomingBlock>, pool?: PendingPool): Promise<AddResult[]> {
+    return this.addMany(blocks, { dryRun: true, pool: pool ?? new PendingPool({ maxCount: 1_000_000, maxBytes: 1 << 30 }) });
+  }
+
+  /** Retries pending events whose parents are present now (after an import, say). */
+  async retryPending(): Promise<AddResult[]> {
+    return this.#exclusive(async () => {
+      const blocks: IncomingBlock[] = [];
+      for (const e of this.pending.entries()) {
+        const stillMissing = [...e.missing].filter((k) => !this.#overlay.has(k) && !this.#cache.has(k));
+        const known = await this.db.getMany(stillMissing.map((k) => `e!${k}`));
+        if (known.every((v) => v !== undefined)) {
+          this.pending.remove(e.key);
+          blocks.push({ bytes: e.checked.bytes, cid: e.checked.cid });
+        }
+      }
+      return this.#ingest(blocks, {});
+    });
+  }
+
+  async #ingest(blocks: Iterable<IncomingBlock>, options: IngestOptions): Promise<AddResult[]> {
+    const pool = options.pool ?? (options.dryRun ? new PendingPool(this.#opts.pending) : this.pending);
+    const batchSize = this.#opts.batchSize ?? 256;
+    const results: AddResult[] = [];
+    let ops: BatchOp[] = [];
+    let acceptedInBatch = 0;
+    const dirtyGroups = new Set<string>();
+    const groupSnapshot = new Map<string, GroupRecord | undefined>();
+
+    const flush = async (): Promise<void> => {
+      if (options.dryRun || ops.length === 0) return;
+      for (const g of dirtyGroups) {
+        const rec = this.#groups.get(g);
+        if (rec) ops.push({ type: 'put', key: `g!${g}`, value: encodeGroup(rec) });
+      }
+      const batchOptions: AbstractBatchOptions<string, Uint8Array> & { sync?: boolean } = { sync: this.#opts.sync === true };
+      await this.db.batch(ops, batchOptions);
+      for (const [k, r] of this.#overlay) this.#remember(k, r);
+      this.#overlay = new Map();
+      this.#overlayBlocks = new Map();
+      dirtyGroups.clear();
+      groupSnapshot.clear();
+      ops = [];
+      acceptedInBatch = 0;
+    };
+
+    const accept = (checked: CheckedEvent, key: string, group: string, height: number): void => {
+      const { event } = checked;
+      const rec: MetaRecord = {
+        g: group,
+        k: event.kind,
+        h: height,
+        p: event.parents.map(cidKey),
+        ...(event.base ? { b: cidKey(event.base) } : {}),
+      };
+      this.#overlay.set(key, rec);
+      this.#overlayBlocks.set(key, checked.bytes);
+      ops.push({ type: 'put', key: `e!${key}`, value: encodeRecord(rec, checked.bytes) });
+      ops.push({ type: 'put', key: `t!${group}!${heightKey(height)}!${key}`, value: EMPTY });
+      for (const p of rec.p) ops.push({ type: 'put', key: `c!${p}!${key}`, value: EMPTY });
+      if (rec.b !== undefined && HANDSHAKE_KINDS.has(event.kind)) {
+        ops.push({ type: 'put', key: `f!${group}!${rec.b}!${key}`, value: enc.encode(event.kind) });
+      }
+      if (!groupSnapshot.has(group)) {
+        const g = this.#groups.get(group);
+        groupSnapshot.set(group, g ? copyGroup(g) : undefined);
+      }
+      if (event.kind === 'genesis') this.#groups.set(group, { suite: event.suite ?? 0, events: 0, heads: new Set() });
+      const g = this.#groups.get(group);
+      if (g) {
+        g.events += 1;
+        for (const p of rec.p) g.heads.delete(p);
+        g.heads.add(key);
+      }
+      dirtyGroups.add(group);
+      acceptedInBatch += 1;
+    };
+
+    const ctx = (signatureVerified: boolean): ValidationContext => ({
+      lookup: (k) => this.#lookupSync(k),
+      resolveSuite: this.#opts.resolveSuite,
+      groupSuite: (g) => this.#groups.get(g)?.suite,
+      signatureVerified,
+    });
+
+    // One offered or released event: returns nothing, appends results, queues released events.
+    const work: { checked: CheckedEvent; verified: boolean }[] = [];
+    const processOne = async (checked: CheckedEvent, verified: boolean): Promise<void> => {
+      const key = cidKey(checked.cid);
+      const { event } = checked;
+      const refs = [key, ...event.parents.map(cidKey)];
+      if (event.base) refs.push(cidKey(event.base));
+      for (const r of event.resolves ?? []) refs.push(cidKey(r));
+      await this.#ensureLoaded(refs);
+      if (this.#lookupSync(key)) {
+        results.push({ status: 'duplicate', cid: checked.cid });
+        return;
+      }
+      const existing = pool.get(key);
+      if (existing) {
+        results.push({ status: 'pending', cid: checked.cid, missing: [...existing.missing].sort().map(cidFromKey) });
+        return;
+      }
+      const groupKey = event.group ? cidKey(event.group) : key;
+      if (event.group) await this.#ensureGroup(groupKey);
+      const outcome = validateEvent(checked, ctx(verified));
+      if (outcome.status === 'missing') {
+        // Verify now when the group is known, so forged events never occupy the pool.
+        let sigOk = verified;
+        if (!sigOk && this.#groups.has(groupKey)) {
+          verifyEventSignature(checked, getGroupSuite(ctx(false), groupKey, checked.cid.toString()));
+          sigOk = true;
+        }
+        const entry = makePendingEntry(checked, outcome.missing.map(cidKey), sigOk);
+        const evicted = pool.add(entry);
+        if (!evicted.includes(entry)) results.push({ status: 'pending', cid: checked.cid, missing: outcome.missing });
+        for (const e of evicted) results.push(evictedResult(e, pool));
+        return;
+      }
+      if (HANDSHAKE_KINDS.has(event.kind) && this.#opts.authorize) {
+        const ok = await this.#opts.authorize({ checked, group: cidFromKey(outcome.group), height: outcome.height });
+        if (!ok) throw new EventError('unauthorized', `the author was not allowed to make this ${event.kind} in its base epoch`, checked.cid.toString());
+      }
+      accept(checked, key, outcome.group, outcome.height);
+      results.push({ status: 'accepted', cid: checked.cid, height: outcome.height });
+      for (const ready of pool.release(key)) work.push({ checked: ready.checked, verified: ready.signatureVerified });
+    };
+
+    const runOne = async (checked: CheckedEvent, verified: boolean): Promise<void> => {
+      try {
+        await processOne(checked, verified);
+      } catch (e) {
+        if (!(e instanceof EventError)) throw e;
+        results.push({ status: 'rejected', cid: checked.cid, error: e });
+      }
+    };
+
+    try {
+      for (const block of blocks) {
+        let checked: CheckedEvent;
+        try {
+          checked = decodeEvent(block.bytes, block.cid);
+        } catch (e) {
+          if (!(e instanceof EventError)) throw e;
+          results.push({ status: 'rejected', ...(block.cid ? { cid: block.cid } : {}), error: e });
+          continue;
+        }
+        await runOne(checked, false);
+        while (work.length > 0) {
+          const next = work.shift()!;
+          await runOne(next.checked, next.verified);
+        }
+        if (acceptedInBatch >= batchSize) await flush();
+      }
+      await flush();
+    } finally {
+      if (options.dryRun || ops.length > 0) {
+        // Nothing of this call stays visible unless written: drop the overlay and restore group counts.
+        for (const [g, snap] of groupSnapshot) {
+          if (snap) this.#groups.set(g, snap);
+          else this.#groups.delete(g);
+        }
+        this.#overlay = new Map();
+        this.#overlayBlocks = new Map();
+      }
+      this.#absent.clear();
+    }
+    return results;
+  }
+
+  #remember(key: string, rec: MetaRecord): void {
+    this.#cache.set(key, rec);
+    if (this.#cache.size > this.#cacheSize) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+  }
+
+  #lookupSync(key: string): KnownEvent | undefined {
+    const r = this.#overlay.get(key) ?? this.#cache.get(key);
+    return r ? { group: r.g, kind: r.k, height: r.h } : undefined;
+  }
+
+  /** Loads metadata records of the given keys into the cache (or marks them absent). */
+  async #ensureLoaded(keys: readonly string[]): Promise<void> {
+    const todo = keys.filter((k) => !this.#overlay.has(k) && !this.#cache.has(k) && !this.#absent.has(k));
+    if (todo.length === 0) return;
+    const values = await this.db.getMany(todo.map((k) => `e!${k}`));
+    todo.forEach((k, i) => {
+      const v = values[i];
+      if (v === undefined) this.#absent.add(k);
+      else this.#remember(k, decodeRecordMeta(v));
+    });
+  }
+
+  async #ensureGroup(key: string): Promise<GroupRecord | undefined> {
+    const known = this.#groups.get(key);
+    if (known) return known;
+    const v = await this.db.get(`g!${key}`);
+    if (v === undefined) return undefined;
+    const rec = decodeGroup(v);
+    this.#groups.set(key, rec);
+    return rec;
+  }
+
+  async #getRecord(key: string): Promise<MetaRecord | undefined> {
+    const r = this.#overlay.get(key) ?? this.#cache.get(key);
+    if (r) return r;
+    const v = await this.db.get(`e!${key}`);
+    if (v === undefined) return undefined;
+    const rec = decodeRecordMeta(v);
+    this.#remember(key, rec);
+    return rec;
+  }
+
+  /** True when the event is stored. */
+  async has(cid: CID): Promise<boolean> {
+    return (await this.#getRecord(cidKey(cid))) !== undefined;
+  }
+
+  /** Stored block bytes of an event. */
+  async getBlock(cid: CID): Promise<Uint8Array | undefined> {
+    const key = cidKey(cid);
+    const overlay = this.#overlayBlocks.get(key);
+    if (overlay) return overlay;
+    const v = await this.db.get(`e!${key}`);
+    return v ? decodeRecordBlock(v) : undefined;
+  }
+
+  /** Stored event, decoded. */
+  async getEvent(cid: CID): Promise<CheckedEvent | undefined> {
+    const bytes = await this.getBlock(cid);
+    return bytes ? decodeEvent(bytes, cid) : undefined;
+  }
+
+  /** Stored metadata of an event: group, kind, height, parents, base. */
+  async getMeta(cid: CID): Promise<EventMeta | undefined> {
+    const key = cidKey(cid);
+    const r = await this.#getRecord(key);
+    return r ? recordToMeta(key, r) : undefined;
+  }
+
+  /** Groups held, by group id bytes. */
+  async listGroups(): Promise<GroupInfo[]> {
+    const out: GroupInfo[] = [];
+    for await (const [k, v] of this.db.iterator({ gt: 'g!', lt: `g!${END}` })) {
+      const rec = decodeGroup(v);
+      out.push({ group: cidFromKey(k.slice(2)), suite: rec.suite, events: rec.events });
+    }
+    return out;
+  }
+
+  /** Summary of one group, if held. */
+  async getGroup(group: CID): Promise<GroupInfo | undefined> {
+    const rec = await this.#ensureGroup(cidKey(group));
+    return rec ? { group, suite: rec.suite, events: rec.events } : undefined;
+  }
+
+  async #scanKeys(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of this.db.keys({ gt: prefix, lt: prefix + END })) out.push(k.slice(prefix.length));
+    return out;
+  }
+
+  /** Heads of a group (events without children), sorted by CID bytes. */
+  async getHeads(group: CID): Promise<CID[]> {
+    const rec = this.#groups.get(cidKey(group)) ?? (await this.#ensureGroup(cidKey(group)));
+    return rec ? [...rec.heads].sort().map(cidFromKey) : [];
+  }
+
+  /** Children of an event, sorted by CID bytes. */
+  async getChildren(cid: CID): Promise<CID[]> {
+    return (await this.#scanKeys(`c!${cidKey(cid)}!`)).map(cidFromKey);
+  }
+
+  /** Every event of a group in the deterministic topological order: height, then CID bytes. */
+  async getTopologicalOrder(group: CID): Promise<CID[]> {
+    return (await this.#scanKeys(`t!${cidKey(group)}!`)).map((k) => cidFromKey(k.slice(9)));
+  }
+
+  /** Blocks of a group in topological order, streamed. */
+  async *iterateBlocks(group: CID): AsyncGenerator<EventBlock> {
+    for (const cid of await this.getTopologicalOrder(group)) {
+      const bytes = await this.getBlock(cid);
+      if (bytes) yield { cid, bytes };
+    }
+  }
+
+  /** Handshakes (proposals and commits) built on `base`, with their kinds, sorted by CID bytes. */
+  async getHandshakesByBase(group: CID, base: CID): Promise<{ cid: CID; kind: EventKind }[]> {
+    const prefix = `f!${cidKey(group)}!${cidKey(base)}!`;
+    const out: { cid: CID; kind: EventKind }[] = [];
+    for await (const [k, v] of this.db.iterator({ gt: prefix, lt: prefix + END })) {
+      out.push({ cid: cidFromKey(k.slice(prefix.length)), kind: dec.decode(v) as EventKind });
+    }
+    return out;
+  }
+
+  /** Every base of the group with two or more commits built on it, sorted by base CID bytes. */
+  async getForks(group: CID): Promise<Fork[]> {
+    const prefix = `f!${cidKey(group)}!`;
+    const byBase = new Map<string, string[]>();
+    for await (const [k, v] of this.db.iterator({ gt: prefix, lt: prefix + END })) {
+      if (dec.decode(v) !== 'commit') continue;
+      const [base, child] = k.slice(prefix.length).split('!') as [string, string];
+      const list = byBase.get(base) ?? [];
+      list.push(child);
+      byBase.set(base, list);
+    }
+    return [...byBase]
+      .filter(([, children]) => children.length >= 2)
+      .map(([base, children]) => ({ base: cidFromKey(base), commits: children.map(cidFromKey) }));
+  }
+
+  /** Every ancestor of an event (not itself), in topological order. */
+  async getAncestors(cid: CID): Promise<CID[]> {
+    const seen = new Map<string, number>();
+    const stack = [cidKey(cid)];
+    while (stack.length > 0) {
+      const rec = await this.#getRecord(stack.pop()!);
+      if (!rec) continue;
+      for (const p of rec.p) {
+        if (seen.has(p)) continue;
+        const pr = await this.#getRecord(p);
+        if (!pr) continue;
+        seen.set(p, pr.h);
+        stack.push(p);
+      }
+    }
+    return sortTopological(seen);
+  }
+
+  /**
+   * Events that are ancestors-or-self of `want` (default: the group's heads) and not ancestors-or-self
+   * of any known CID in `have`, in topological order. Walks down from the top by height and stops
+   * once only `have`-side events remain, so the cost follows the size of the difference.
+   */
+  async getEventsSince(group: CID, have: readonly CID[], want?: readonly CID[]): Promise<CID[]> {
+    const OURS = 1;
+    const THEIRS = 2;
+    const flags = new Map<string, number>();
+    const heights = new Map<string, number>();
+    const heap = new HeightHeap();
+    const groupKey = cidKey(group);
+    let active = 0; // queued nodes not (yet) reached from `have`
+    const enqueue = async (key: string, flag: number): Promise<void> => {
+      const prev = flags.get(key);
+      if (prev === undefined) {
+        const rec = await this.#getRecord(key);
+        if (!rec || rec.g !== groupKey) return;
+        flags.set(key, flag);
+        heights.set(key, rec.h);
+        heap.push(rec.h, key);
+        if (flag === OURS) active += 1;
+        return;
+      }
+      const next = prev | flag;
+      if (next === prev) return;
+      flags.set(key, next);
+      if (prev === OURS) active -= 1; // was only ours and still queued (children are popped before parents)
+    };
+    for (const c of have) await enqueue(cidKey(c), THEIRS);
+    for (const c of want ?? (await this.getHeads(group))) await enqueue(cidKey(c), OURS);
+    const out = new Map<string, number>();
+    while (active > 0 && heap.size > 0) {
+      const { k, h } = heap.pop()!;
+      const f = flags.get(k)!;
+      const rec = await this.#getRecord(k);
+      if (f === OURS) {
+        active -= 1;
+        out.set(k, h);
+      }
+      for (const p of rec?.p ?? []) await enqueue(p, f & THEIRS ? THEIRS : OURS);
+    }
+    return sortTopological(out);
+  }
+
+  /**
+   * Checks the store's indexes against its events; returns a list of problems (empty when consistent).
+   * Reads everything: for tests, crash recovery checks and the CLI, not for hot paths.
+   */
+  async checkIntegrity(): Promise<string[]> {
+    const problems: string[] = [];
+    const metas = new Map<string, MetaRecord>();
+    for await (const [k, v] of this.db.iterator({ gt: 'e!', lt: `e!${END}` })) {
+      const key = k.slice(2);
+      const meta = decodeRecordMeta(v);
+      metas.set(key, meta);
+      try {
+        decodeEvent(decodeRecordBlock(v), cidFromKey(key));
+      } catch (e) {
+        problems.push(`block ${key} does not decode: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const children = new Set<string>();
+    const counts = new Map<string, number>();
+    for (const [key, r] of metas) {
+      counts.set(r.g, (counts.get(r.g) ?? 0) + 1);
+      let h = 0;
+      for (const p of r.p) {
+        const pr = metas.get(p);
+        if (!pr) problems.push(`event ${key} has unknown parent ${p}`);
+        else h = Math.max(h, pr.h + 1);
+        children.add(p);
+        if ((await this.db.get(`c!${p}!${key}`)) === undefined) problems.push(`children index lacks ${p} -> ${key}`);
+      }
+      if (h !== r.h) problems.push(`event ${key} has height ${r.h}, expected ${h}`);
+      if ((await this.db.get(`t!${r.g}!${heightKey(r.h)}!${key}`)) === undefined) problems.push(`topological index lacks ${key}`);
+      if (r.b !== undefined && HANDSHAKE_KINDS.has(r.k) && (await this.db.get(`f!${r.g}!${r.b}!${key}`)) === undefined) {
+        problems.push(`fork index lacks ${key}`);
+      }
+    }
+    for (const prefix of ['c!', 't!', 'f!']) {
+      for await (const k of this.db.keys({ gt: prefix, lt: prefix + END })) {
+        const last = k.slice(k.lastIndexOf('!') + 1);
+        if (!metas.has(last)) problems.push(`index entry ${k} names an unknown event`);
+      }
+    }
+    for await (const [k, v] of this.db.iterator({ gt: 'g!', lt: `g!${END}` })) {
+      const g = k.slice(2);
+      const rec = decodeGroup(v);
+      const n = counts.get(g) ?? 0;
+      if (rec.events !== n) problems.push(`group ${g} counts ${rec.events} events, holds ${n}`);
+      const expected = [...metas].filter(([key, r]) => r.g === g && !children.has(key)).map(([key]) => key).sort();
+      if (expected.join() !== [...rec.heads].sort().join()) problems.push(`group ${g} heads differ from its events without children`);
+      counts.delete(g);
+    }
+    for (const g of counts.keys()) problems.push(`events of group ${g} have no group record`);
+    return problems;
+  }
+}
+
+function sortTopological(heights: Map<string, number>): CID[] {
+  return [...heights]
+    .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([k]) => cidFromKey(k));
+}
+
+function evictedResult(entry: PendingEntry, pool: PendingPool): AddResult {
+  const why = `evicted from the pending pool (limit ${pool.maxCount} events, ${pool.maxBytes} bytes)`;
+  return { status: 'evicted', cid: entry.checked.cid, error: missingParentError(entry, why) };
+}
+
+function missingParentError(entry: PendingEntry, why: string): EventError {
+  const parents = [...entry.missing].map((k) => cidFromKey(k).toString()).join(', ');
+  return new EventError('missing_parent', `parent(s) ${parents} never arrived; ${why}`, entry.checked.cid.toString());
+}
+
+/** Rejects every event still pending in `pool` with 'missing_parent' and empties it. */
+export function drainPending(pool: PendingPool): AddResult[] {
+  return pool.clear().map((e) => ({ status: 'rejected' as const, cid: e.checked.cid, error: missingParentError(e, 'the input ended without them') }));
+}

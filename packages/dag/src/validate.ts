@@ -1,0 +1,93 @@
+import type { CID } from 'multiformats/cid';
+import { EventError } from './errors.ts';
+import { cidKey } from './cid.ts';
+import { getSigningPayload } from './eventCodec.ts';
+import type { CheckedEvent, EventKind, SignatureSuite, SuiteResolver } from './event.ts';
+
+/** What validation needs to know about an already accepted event. */
+export interface KnownEvent {
+  /** Group id as a `cidKey`. */
+  readonly group: string;
+  readonly kind: EventKind;
+  readonly height: number;
+}
+
+/** The context of a validation: known events and the suite of each known group. */
+export interface ValidationContext {
+  /** Metadata of an accepted event, by `cidKey`; undefined when unknown. */
+  lookup(key: string): KnownEvent | undefined;
+  /** Suite ids by number (from `@weft/crypto` getCipherSuite in production). */
+  resolveSuite: SuiteResolver;
+  /** Suite id named by a known group's genesis, by group `cidKey`. */
+  groupSuite(groupKey: string): number | undefined;
+  /** Set when the signature was already verified (an event released from the pending pool). */
+  signatureVerified?: boolean;
+}
+
+/** Outcome of validation: the event's place in the DAG, or the parents still missing. */
+export type ValidationOutcome =
+  | { readonly status: 'valid'; readonly group: string; readonly height: number }
+  | { readonly status: 'missing'; readonly missing: readonly CID[] };
+
+/** Verifies the author signature of a checked event with `suite`; throws EventError. */
+export function verifyEventSignature(checked: CheckedEvent, suite: SignatureSuite): void {
+  let ok: boolean;
+  try {
+    ok = suite.verify(checked.event.author.key, getSigningPayload(checked.event), checked.event.sig);
+  } catch (e) {
+    throw new EventError('bad_author_key', `author key is not a valid suite ${suite.id} signature key: ${e instanceof Error ? e.message : String(e)}`, checked.cid.toString());
+  }
+  if (!ok) throw new EventError('bad_signature', `signature does not verify under the author key (suite ${suite.id})`, checked.cid.toString());
+}
+
+/** The signature suite of a known group, or EventError('unknown_suite'). */
+export function getGroupSuite(ctx: ValidationContext, groupKey: string, label: string): SignatureSuite {
+  const id = ctx.groupSuite(groupKey);
+  const suite = id === undefined ? undefined : ctx.resolveSuite(id);
+  if (!suite) throw new EventError('unknown_suite', `cipher suite ${String(id)} of the group is not supported here`, label);
+  return suite;
+}
+
+/**
+ * Validates a decoded event against what is already known: parents present and in the same group,
+ * base and resolves valid, signature good. Pure: the same inputs give the same outcome. Throws EventError.
+ */
+export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): ValidationOutcome {
+  const { event, cid } = checked;
+  const label = cid.toString();
+  if (event.kind === 'genesis') {
+    const suite = event.suite === undefined ? undefined : ctx.resolveSuite(event.suite);
+    if (!suite) throw new EventError('unknown_suite', `genesis names cipher suite ${String(event.suite)}, which is not supported here`, label);
+    if (!ctx.signatureVerified) verifyEventSignature(checked, suite);
+    return { status: 'valid', group: cidKey(cid), height: 0 };
+  }
+  const groupKey = cidKey(event.group as CID);
+  const missing: CID[] = [];
+  let height = 0;
+  for (const p of event.parents) {
+    const meta = ctx.lookup(cidKey(p));
+    if (!meta) {
+      missing.push(p);
+      continue;
+    }
+    if (meta.group !== groupKey) {
+      throw new EventError('group_mismatch', `parent ${p.toString()} belongs to another group than ${event.group?.toString()}`, label);
+    }
+    height = Math.max(height, meta.height + 1);
+  }
+  if (missing.length > 0) return { status: 'missing', missing };
+  if (event.base) {
+    const meta = ctx.lookup(cidKey(event.base));
+    if (!meta || meta.group !== groupKey || (meta.kind !== 'genesis' && meta.kind !== 'commit') || meta.height >= height) {
+      throw new EventError('bad_base', `base ${event.base.toString()} is not a known genesis or commit of this group below the event`, label);
+    }
+  }
+  for (const r of event.resolves ?? []) {
+    const meta = ctx.lookup(cidKey(r));
+    if (!meta || meta.group !== groupKey || meta.kind !== 'commit') {
+      throw new EventError('bad_resolves', `resolved commit ${r.toString()} is not a known commit of this group`, label);
+    }
+  }
+  if (!ctx.signatureVerified) verifyEventSignature(checked, getGroupSuite(ctx, groupKey, label));
+  return { status: 'valid', group: groupKey, height };
+}
