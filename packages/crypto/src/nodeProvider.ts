@@ -1,9 +1,10 @@
 // The `node` provider: node:crypto (OpenSSL) only, all synchronous.
 //
-// Key import format, measured on this machine with Node 20 (bench/crypto.ts, "key import" rows):
-//   X25519 private: PKCS#8 DER ~520 us, JWK ~60 us; public: SPKI DER ~130 us, JWK ~9 us.
-//   Ed25519 private: PKCS#8 DER ~600 us, JWK ~45 us; public: SPKI DER ~145 us, JWK ~12 us.
-// JWK is 8-13x faster (the DER path goes through OpenSSL's generic decoder framework), so every
+// Key import format, measured on this machine with Node 20 (`pnpm bench crypto`, "key import"
+// table; medians on a shared 2-core box):
+//   X25519 private: PKCS#8 DER 520-950 us, JWK 60-75 us; public: SPKI DER 130-200 us, JWK 9-13 us.
+//   Ed25519 private: PKCS#8 DER 600-900 us, JWK 45-70 us; public: SPKI DER 145-210 us, JWK 8-13 us.
+// JWK is 11-25x faster (the DER path goes through OpenSSL's generic decoder framework), so every
 // raw key is imported as JWK. For OKP private keys Node derives the public key from `d` and ignores
 // `x`, so `x` is passed empty. Imported keys live in bounded LRU caches (keyCache.ts).
 import {
