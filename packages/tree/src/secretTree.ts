@@ -217,3 +217,29 @@ function takeSkipped(r: RatchetState, generation: number): [RatchetState, Messag
   if (generation < r.floor) throw new MlsError('generation_too_old', `generation ${generation} is older than the retained window (from ${r.floor})`);
   throw new MlsError('generation_already_used', `generation ${generation} was already used`);
 }
+
+/** What a secret tree still holds, for retention and exposure reports. */
+export interface SecretTreeSummary {
+  /** Leaves whose ratchets have been derived (their senders have been heard from or we sent). */
+  readonly derivedLeaves: number;
+  /** Skipped message keys kept for late messages, over all ratchets. */
+  readonly skippedKeys: number;
+  /** Underived subtree secrets held (each can still derive the keys of a whole subtree). */
+  readonly subtreeSecrets: number;
+}
+
+/** Counts what the tree retains; walks only the derived part, O(derived nodes). */
+export function summarizeSecretTree(tree: SecretTree): SecretTreeSummary {
+  let derivedLeaves = 0;
+  let skippedKeys = 0;
+  let subtreeSecrets = 0;
+  const stack: SecretTreeNode[] = [tree.root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node.kind === 'secret') subtreeSecrets++;
+    else if (node.kind === 'leaf') {
+      derivedLeaves++;
+      skippedKeys += node.handshake.skipped.length + node.application.skipped.length;
+    } else stack.push(node.left, node.right);
+  }
+  return { derivedLeaves, skippedKeys, subtreeSecrets };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { getCipherSuite } from '@weft/crypto';
 import { toHex } from '@weft/codec';
-import { MlsError, consumeKey, consumeNextKey, createSecretTree, findRatchet, leafIndex, type SecretTree } from '../src/index.ts';
+import { MlsError, consumeKey, consumeNextKey, createSecretTree, findRatchet, leafIndex, summarizeSecretTree, type SecretTree } from '../src/index.ts';
 
 const cs = getCipherSuite(1, 'node');
 const secret = new Uint8Array(32).fill(7);
@@ -97,5 +97,8 @@ describe('secret tree (RFC 9420 section 9)', () => {
     };
     walk(tree.root);
     expect(count).toBe(2 * 11 + 1);
+    expect(summarizeSecretTree(tree)).toEqual({ derivedLeaves: 1, skippedKeys: 0, subtreeSecrets: 11 });
+    tree = consumeKey(cs, tree, leafIndex(0), 'handshake', 5).tree;
+    expect(summarizeSecretTree(tree)).toEqual({ derivedLeaves: 2, skippedKeys: 5, subtreeSecrets: 20 });
   });
 });
