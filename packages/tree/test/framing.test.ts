@@ -12,6 +12,7 @@ import {
   encodeMlsMessage,
   findRatchet,
   leafIndex,
+  protectApplicationData,
   protectPrivateMessage,
   protectPublicMessage,
   signFramedContent,
@@ -138,6 +139,16 @@ describe('framing (RFC 9420 section 6) under hostile input', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('protectApplicationData round-trips with authenticated data', () => {
+    const sent = protectApplicationData(cs, ctx, createSecretTree(encryptionSecret, LEAVES), leafIndex(SENDER), Uint8Array.of(42), sig.privateKey, { authenticatedData: Uint8Array.of(1, 2, 3) });
+    expect(sent.generation).toBe(0);
+    const r = unprotectPrivateMessage(cs, ctx, createSecretTree(encryptionSecret, LEAVES), sent.message, lookup);
+    expect(r.authenticatedContent.content.authenticatedData).toEqual(Uint8Array.of(1, 2, 3));
+    expect(receive(createSecretTree(encryptionSecret, LEAVES), encodeMlsMessage({ wireFormat: 'private_message', privateMessage: sent.message })).data).toBe(42);
+    const tampered = { ...sent.message, authenticatedData: Uint8Array.of(1, 2, 4) };
+    expect(codeOf(() => unprotectPrivateMessage(cs, ctx, createSecretTree(encryptionSecret, LEAVES), tampered, lookup))).toBe('MlsError:content_decrypt_failed');
   });
 
   it('rejects wrong group, wrong epoch, unknown senders, application data as PublicMessage and missing confirmation tags', () => {

@@ -6,11 +6,11 @@
 import type { CipherSuite } from '@weft/crypto';
 import { MlsError } from '../errors.ts';
 import { consumeKey, consumeNextKey, type RatchetType, type SecretTree } from '../secretTree.ts';
-import { leafIndex } from '../treeMath.ts';
+import { leafIndex, type LeafIndex } from '../treeMath.ts';
 import type { ContentType } from '../wire/enums.ts';
 import type { AuthenticatedContent, FramedContent, MessageContent } from '../wire/framedContent.ts';
 import { decodePrivateMessageContent, encodePrivateContentAAD, encodePrivateMessageContent, type PrivateMessage } from '../wire/privateMessage.ts';
-import { encodeFramedContentTbs, verifyFramedContentTbsSignature } from './contentAuth.ts';
+import { encodeFramedContentTbs, signFramedContent, verifyFramedContentTbsSignature } from './contentAuth.ts';
 import type { FramingContext, SignatureKeyLookup } from './framingContext.ts';
 import { checkGroupAndEpoch } from './publicMessage.ts';
 import { decryptSenderData, encryptSenderData } from './senderData.ts';
@@ -95,6 +95,27 @@ export function protectPrivateMessage(
     secretTree: consumed.tree,
     generation: consumed.key.generation,
   };
+}
+
+/** Signs and encrypts application data from leaf `sender` (the common case of protectPrivateMessage). */
+export function protectApplicationData(
+  cs: CipherSuite,
+  ctx: FramingContext,
+  secretTree: SecretTree,
+  sender: LeafIndex,
+  applicationData: Uint8Array,
+  signaturePrivateKey: Uint8Array,
+  options: PrivateMessageOptions & { readonly authenticatedData?: Uint8Array } = {},
+): ProtectedPrivateMessage {
+  const content: FramedContent = {
+    groupId: ctx.groupId,
+    epoch: ctx.epoch,
+    sender: { senderType: 'member', leafIndex: sender },
+    authenticatedData: options.authenticatedData ?? new Uint8Array(0),
+    contentType: 'application',
+    applicationData,
+  };
+  return protectPrivateMessage(cs, ctx, secretTree, signFramedContent(cs, ctx.groupContext, 'private_message', content, signaturePrivateKey), options);
 }
 
 /**
