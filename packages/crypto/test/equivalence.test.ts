@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '@weft/codec';
 import {
+  CryptoError,
   decryptWithLabel,
   deriveSecret,
   deriveTreeSecret,
@@ -108,6 +109,31 @@ describe.each(SUITES)('suite %i: node and noble agree', (id) => {
         expect(noble.verify(pk, tampered, a)).toBe(false);
       }),
       { numRuns: RUNS },
+    );
+  });
+
+  it('arbitrary key bytes: same public key, or the same CryptoError code', () => {
+    const outcome = (fn: () => Uint8Array | boolean): string => {
+      try {
+        const r = fn();
+        return typeof r === 'boolean' ? String(r) : toHex(r);
+      } catch (e) {
+        if (!(e instanceof CryptoError)) throw e; // a raw library error is a bug
+        return `CryptoError(${e.code})`;
+      }
+    };
+    const keyish = fc.oneof(fixed(32), fixed(node.Npk), bytes(70));
+    fc.assert(
+      fc.property(keyish, keyish, bytes(80), bytes(40), (a, b, c, msg) => {
+        expect(outcome(() => node.kemPublicKey(a))).toBe(outcome(() => noble.kemPublicKey(a)));
+        expect(outcome(() => node.signaturePublicKey(a))).toBe(outcome(() => noble.signaturePublicKey(a)));
+        expect(outcome(() => node.verify(b, msg, c))).toBe(outcome(() => noble.verify(b, msg, c)));
+        expect(outcome(() => node.hpkeOpen(a, b, msg, msg, c))).toBe(outcome(() => noble.hpkeOpen(a, b, msg, msg, c)));
+        expect(outcome(() => node.aeadOpen(a.subarray(0, node.Nk), b.subarray(0, node.Nn), msg, c))).toBe(
+          outcome(() => noble.aeadOpen(a.subarray(0, node.Nk), b.subarray(0, node.Nn), msg, c)),
+        );
+      }),
+      { numRuns: 150 },
     );
   });
 
