@@ -524,6 +524,29 @@ export class DagStore {
     return (await this.#scanKeys(`c!${cidKey(cid)}!`)).map(cidFromKey);
   }
 
+  /**
+   * Events a peer can use as `have` markers: the heads, then one event (lowest CID) at heights
+   * max-1, max-2, max-4, ... down to 0. Every one is ours with its whole ancestry, and the spacing
+   * puts a marker within twice the divergence depth of any common prefix.
+   */
+  async getSyncMarkers(group: CID, max = 64): Promise<CID[]> {
+    const groupKey = cidKey(group);
+    const heads = await this.getHeads(group);
+    let top = 0;
+    for (const h of heads) top = Math.max(top, (await this.#getRecord(cidKey(h)))?.h ?? 0);
+    const out = new Map<string, CID>(heads.map((h) => [h.toString(), h]));
+    for (let step = 1; out.size < max; step *= 2) {
+      const height = Math.max(0, top - step);
+      const prefix = `t!${groupKey}!${heightKey(height)}!`;
+      for await (const k of this.db.keys({ gt: prefix, lt: prefix + END, limit: 1 })) {
+        const cid = cidFromKey(k.slice(prefix.length));
+        out.set(cid.toString(), cid);
+      }
+      if (height === 0) break;
+    }
+    return [...out.values()].slice(0, max);
+  }
+
   /** Every event of a group in the deterministic topological order: height, then CID bytes. */
   async getTopologicalOrder(group: CID): Promise<CID[]> {
     return (await this.#scanKeys(`t!${cidKey(group)}!`)).map((k) => cidFromKey(k.slice(9)));

@@ -53,6 +53,8 @@ export interface SyncLimits {
   readonly maxGapEvents?: number;
   /** Answers whose rest is kept for a cursor (default 16). */
   readonly maxCursors?: number;
+  /** Answers in a row that add nothing new before a walk is given up (default 8). */
+  readonly maxIdleRounds?: number;
 }
 
 /** What handling one message did: the messages to send back, ingest results, and a note when a walk stopped. */
@@ -68,6 +70,7 @@ interface Session {
   want: string[];
   rounds: number;
   events: number;
+  idle: number;
 }
 
 /**
@@ -84,6 +87,7 @@ export class DagSync {
   readonly #maxGapRounds: number;
   readonly #maxGapEvents: number;
   readonly #maxCursors: number;
+  readonly #maxIdleRounds: number;
   readonly #sessions = new Map<string, Session>();
   readonly #cursors = new Map<string, { group: string; rest: CID[] }>();
   #cursorSeq = 0;
@@ -95,6 +99,7 @@ export class DagSync {
     this.#maxGapRounds = limits.maxGapRounds ?? 32;
     this.#maxGapEvents = limits.maxGapEvents ?? 1600;
     this.#maxCursors = limits.maxCursors ?? 16;
+    this.#maxIdleRounds = limits.maxIdleRounds ?? 8;
   }
 
   /** Our heads of a group, to send to a peer. */
@@ -133,7 +138,8 @@ export class DagSync {
   }
 
   async #fetchFor(group: CID, want: readonly string[]): Promise<FetchMessage> {
-    return { type: 'fetch', group, want: want.slice(0, this.#maxListed).map(cidFromKey), have: (await this.store.getHeads(group)).slice(0, this.#maxListed) };
+    const have = await this.store.getSyncMarkers(group, this.#maxListed);
+    return { type: 'fetch', group, want: want.slice(0, this.#maxListed).map(cidFromKey), have };
   }
 
   async #onHeads(peer: string, m: HeadsMessage): Promise<SyncOutcome> {
@@ -141,7 +147,7 @@ export class DagSync {
     if (!m.reply) replies.push({ ...(await this.makeHeads(m.group)), reply: true });
     const unknown = await this.#unknown(m.heads);
     if (unknown.length > 0) {
-      this.#sessions.set(sessionKey(peer, m.group), { bounded: false, want: unknown, rounds: 0, events: 0 });
+      this.#sessions.set(sessionKey(peer, m.group), { bounded: false, want: unknown, rounds: 0, events: 0, idle: 0 });
       replies.push(await this.#fetchFor(m.group, unknown));
     }
     return { replies, results: [] };
@@ -182,7 +188,7 @@ export class DagSync {
     const first = results[0];
     if (first?.status !== 'pending') return { replies: [], results };
     const want = await this.#missingOf(m.group);
-    this.#sessions.set(sessionKey(peer, m.group), { bounded: true, want, rounds: 0, events: 0 });
+    this.#sessions.set(sessionKey(peer, m.group), { bounded: true, want, rounds: 0, events: 0, idle: 0 });
     return { replies: want.length > 0 ? [await this.#fetchFor(m.group, want)] : [], results };
   }
 
@@ -205,8 +211,10 @@ export class DagSync {
       this.#sessions.delete(key);
       return { replies: [], results };
     }
-    // Answers come lowest first, so an honest peer's answer always connects to what we hold.
-    if (!progress) {
+    // Answers come lowest first, so an honest peer's answers soon connect to what we hold; a peer
+    // that keeps sending nothing new is cut off.
+    session.idle = progress ? 0 : session.idle + 1;
+    if (events.length === 0 || session.idle > this.#maxIdleRounds || (!progress && m.more === undefined)) {
       this.#sessions.delete(key);
       return { replies: [], results, abandoned: `peer ${peer} answered without progress; ${still.length} event(s) still missing` };
     }

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import * as cborg from 'cborg';
+import * as dagCbor from '@ipld/dag-cbor';
+import { utf8 } from '@weft/codec';
+import { decodeEvent, encodeEvent, EventError, MAX_EVENT_BYTES } from '../src/index.ts';
+import { child, genesis, makeSigner, signRaw } from './helpers.ts';
+
+function codeOfDecode(bytes: Uint8Array, cid?: Parameters<typeof decodeEvent>[1]): string {
+  try {
+    decodeEvent(bytes, cid);
+    return 'ok';
+  } catch (e) {
+    if (e instanceof EventError) return e.code;
+    throw e;
+  }
+}
+
+describe('event codec', () => {
+  const a = makeSigner(1);
+  const g = genesis(a);
+
+  it('round-trips an event byte for byte and names it by a CIDv1 dag-cbor sha2-256', () => {
+    const e = child(a, g.cid, [g.cid], g.cid, 'commit', 'body', { leaf: 3 });
+    const back = decodeEvent(e.bytes);
+    expect(back.cid.equals(e.cid)).toBe(true);
+    expect(encodeEvent(back.event)).toEqual(e.bytes);
+    expect(back.event.author.leaf).toBe(3);
+    expect(e.cid.version).toBe(1);
+    expect(e.cid.code).toBe(0x71);
+    expect(e.cid.multihash.code).toBe(0x12);
+    expect(e.cid.toString()).toMatch(/^bafyrei/);
+  });
+
+  it('builder sorts and de-duplicates parents', () => {
+    const x = child(a, g.cid, [g.cid], g.cid, 'commit', '1');
+    const y = child(a, g.cid, [g.cid], g.cid, 'commit', '2');
+    const e = child(a, g.cid, [y.cid, x.cid, y.cid], x.cid);
+    const sorted = [x.cid, y.cid].sort((p, q) => Buffer.compare(p.bytes, q.bytes));
+    expect(e.event.parents.map(String)).toEqual(sorted.map(String));
+  });
+
+  it('rejects trailing bytes', () => {
+    expect(codeOfDecode(new Uint8Array([...g.bytes, 0]))).toBe('trailing_bytes');
+  });
+
+  it('rejects non-minimal integers and unsorted map keys as non-canonical', () => {
+    // v: 1 encoded with a one-byte length prefix (0x18 0x01) instead of 0x01.
+    const d = dagCbor.decode(g.bytes) as Record<string, unknown>;
+    const raw = { v: d['v'], kind: d['kind'], suite: d['suite'], author: d['author'], parents: d['parents'], body: d['body'], sig: d['sig'] };
+    // A sorter that keeps insertion order (v, kind, suite, ...) instead of length-then-bytes order.
+    const reordered = cborg.encode(raw, { mapSorter: () => 0, typeEncoders: (dagCbor.encodeOptions as cborg.EncodeOptions).typeEncoders });
+    expect(dagCbor.decode(reordered)).toEqual(raw);
+    expect(codeOfDecode(reordered)).toBe('non_canonical');
+    const idx = g.bytes.findIndex((b, i) => b === 0x61 && g.bytes[i + 1] === 0x76 && g.bytes[i + 2] === 0x01);
+    expect(idx).toBeGreaterThan(0);
+    const nonMinimal = new Uint8Array([...g.bytes.subarray(0, idx + 2), 0x18, 0x01, ...g.bytes.subarray(idx + 3)]);
+    expect(codeOfDecode(nonMinimal)).toBe('non_canonical');
+  });
+
+  it('rejects garbage, non-maps, unknown fields, unknown kinds and bad versions', () => {
+    expect(codeOfDecode(new Uint8Array([0x5a, 0xff, 0xff]))).toBe('decode_failed');
+    expect(codeOfDecode(dagCbor.encode([1, 2]))).toBe('not_a_map');
+    const base = { v: 1, kind: 'genesis', suite: 1, author: { key: a.publicKey }, parents: [], body: utf8('b') };
+    expect(codeOfDecode(signRaw({ ...base, extra: 1 }, a).bytes)).toBe('unknown_field');
+    expect(codeOfDecode(signRaw({ ...base, author: { key: a.publicKey, nick: 'x' } }, a).bytes)).toBe('unknown_field');
+    expect(codeOfDecode(signRaw({ ...base, kind: 'invite' }, a).bytes)).toBe('unknown_kind');
+    expect(codeOfDecode(signRaw({ ...base, v: 2 }, a).bytes)).toBe('unsupported_version');
+    expect(codeOfDecode(signRaw({ ...base, body: 'text' }, a).bytes)).toBe('invalid_field');
+    const { suite: _s, ...noSuite } = base;
+    expect(codeOfDecode(signRaw(noSuite, a).bytes)).toBe('missing_field');
+  });
+
+  it('rejects a missing or empty signature', () => {
+    const raw = dagCbor.decode(g.bytes) as Record<string, unknown>;
+    const { sig: _sig, ...unsigned } = raw;
+    expect(codeOfDecode(dagCbor.encode(unsigned))).toBe('missing_signature');
+    expect(codeOfDecode(dagCbor.encode({ ...unsigned, sig: new Uint8Array(0) }))).toBe('missing_signature');
+  });
+
+  it('rejects more than 20 parents, unsorted parents and oversized events', () => {
+    const ps = Array.from({ length: 21 }, (_, i) => genesis(a, `p${i}`).cid).sort((x, y) => Buffer.compare(x.bytes, y.bytes));
+    const base = { v: 1, kind: 'message', group: g.cid, author: { key: a.publicKey }, base: g.cid, body: utf8('b') };
+    expect(codeOfDecode(signRaw({ ...base, parents: ps }, a).bytes)).toBe('too_many_parents');
+    expect(codeOfDecode(signRaw({ ...base, parents: ps.slice(0, 20) }, a).bytes)).toBe('ok');
+    expect(codeOfDecode(signRaw({ ...base, parents: [ps[1], ps[0]] }, a).bytes)).toBe('invalid_parents');
+    expect(codeOfDecode(signRaw({ ...base, parents: [ps[0], ps[0]] }, a).bytes)).toBe('invalid_parents');
+    const big = signRaw({ ...base, parents: [g.cid], body: new Uint8Array(MAX_EVENT_BYTES) }, a);
+    expect(codeOfDecode(big.bytes)).toBe('too_large');
+  });
+
+  it('rejects a CID that does not match the bytes, and a block that names itself', () => {
+    const other = genesis(a, 'other');
+    expect(codeOfDecode(g.bytes, other.cid)).toBe('cid_mismatch');
+    const self = child(a, g.cid, [other.cid], g.cid);
+    expect(codeOfDecode(self.bytes, other.cid)).toBe('cycle');
+  });
+
+  it('rejects a genesis that names a group', () => {
+    const raw = { v: 1, kind: 'genesis', suite: 1, group: g.cid, author: { key: a.publicKey }, parents: [], body: utf8('b') };
+    expect(codeOfDecode(signRaw(raw, a).bytes)).toBe('duplicate_genesis');
+  });
+});
