@@ -9,7 +9,7 @@ import { computeParentHash } from '../ratchetTree/parentHash.ts';
 import { TreeDraft, getEncryptionKey, type RatchetTree } from '../ratchetTree/ratchetTree.ts';
 import { computeFilteredDirectPathSteps, computeResolution, type FilteredPathStep } from '../ratchetTree/resolution.ts';
 import { computeNodeTreeHash, computeTreeHash } from '../ratchetTree/treeHash.ts';
-import { isInSubtree, leafToNode, type LeafIndex, type NodeIndex } from '../treeMath.ts';
+import { directPath, isInSubtree, leafToNode, type LeafIndex, type NodeIndex } from '../treeMath.ts';
 import { encodeGroupContext, type GroupContext } from '../wire/groupContext.ts';
 import type { HPKECiphertext } from '../wire/hpkeCiphertext.ts';
 import type { LeafNode, LeafNodeContent } from '../wire/leafNode.ts';
@@ -251,9 +251,11 @@ export function processUpdatePath(cs: CipherSuite, input: ProcessUpdatePathInput
     throw err;
   }
 
-  // Keys below the common ancestor stay; the sender's direct path is replaced by the derived keys.
+  // Keys below the common ancestor stay; the sender's direct path was replaced (or blanked), so
+  // its old keys go and the derived ones come in.
+  const senderPath = new Set<number>(directPath(leafToNode(senderLeaf), merged.leafCount));
   const nodeKeys = new Map<number, Uint8Array>();
-  for (const [x, key] of privateKeys.nodeKeys) if (getEncryptionKey(merged, x) !== null && !isInSubtree(step.node, x as NodeIndex)) nodeKeys.set(x, key);
+  for (const [x, key] of privateKeys.nodeKeys) if (!senderPath.has(x) && getEncryptionKey(merged, x) !== null) nodeKeys.set(x, key);
   let ps = pathSecret;
   for (let j = i; j < steps.length; j++) {
     const kp = deriveNodeKeyPair(cs, ps);
