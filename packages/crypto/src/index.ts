@@ -12,3 +12,4 @@ export {
 } from './labels.ts';
 export { getCipherSuite, isSuiteSupported, SUPPORTED_SUITES, PROVIDERS } from './registry.ts';
 export { clearNodeKeyCaches } from './nodeProvider.ts';
+export { setKeyCacheCapacity } from './keyCache.ts';

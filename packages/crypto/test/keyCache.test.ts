@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KeyCache } from '../src/keyCache.ts';
+import { CryptoError } from '../src/errors.ts';
+import { KeyCache, setKeyCacheCapacity } from '../src/keyCache.ts';
 
 describe('KeyCache', () => {
   it('loads once per distinct key and evicts the least recently used entry', () => {
@@ -32,5 +33,16 @@ describe('KeyCache', () => {
     keys.forEach((k, i) => cache.getOrLoad(k, () => `v${i}`));
     expect(cache.size).toBe(keys.length);
     keys.forEach((k, i) => expect(cache.getOrLoad(k, () => 'miss')).toBe(`v${i}`));
+  });
+
+  it('setKeyCacheCapacity shrinks existing caches, keeping the most recent entries', () => {
+    const cache = new KeyCache<number>(10);
+    for (let i = 0; i < 10; i++) cache.getOrLoad(Uint8Array.of(i), () => i);
+    setKeyCacheCapacity(3);
+    expect(cache.size).toBe(3);
+    expect(cache.getOrLoad(Uint8Array.of(9), () => -1)).toBe(9);
+    expect(cache.getOrLoad(Uint8Array.of(0), () => -1)).toBe(-1);
+    expect(() => setKeyCacheCapacity(0)).toThrow(CryptoError);
+    setKeyCacheCapacity(1024);
   });
 });
