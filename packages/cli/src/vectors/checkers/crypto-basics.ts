@@ -100,6 +100,7 @@ export const checker: VectorChecker = {
     const encLabel = field(tc, 'encrypt_with_label', 'label');
     const context = hex(tc, 'encrypt_with_label', 'context');
     const plaintext = hex(tc, 'encrypt_with_label', 'plaintext');
+    expectEqual('encrypt_with_label: public key of priv', toHex(cs.kemPublicKey(encPriv)), toHex(encPub));
     const opened = decryptWithLabel(
       cs,
       encPriv,
