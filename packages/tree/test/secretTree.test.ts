@@ -72,6 +72,50 @@ describe('secret tree (RFC 9420 section 9)', () => {
     expect(codeOf(() => consumeKey(cs, tree, leafIndex(2), 'application', 0))).toBe('unknown_sender_leaf');
   });
 
+  it('any sequence of consumes: keys match in-order derivation, each generation opens at most once, errors are typed, caches stay bounded', () => {
+    const options = { maxForwardDistance: 15, maxSkippedKeys: 5 };
+    const reference = new Map<string, string>();
+    for (const leaf of [0, 1, 2, 3]) {
+      for (const type of ['handshake', 'application'] as const) {
+        let t = createSecretTree(secret, 4);
+        for (let g = 0; g < 60; g++) {
+          const c = consumeNextKey(cs, t, leafIndex(leaf), type);
+          t = c.tree;
+          reference.set(`${leaf}/${type}/${g}`, toHex(c.key.key) + toHex(c.key.nonce));
+        }
+      }
+    }
+    const op = fc.record({ leaf: fc.nat({ max: 3 }), type: fc.constantFrom('handshake' as const, 'application' as const), gen: fc.nat({ max: 59 }) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        let tree = createSecretTree(secret, 4, options);
+        const opened = new Set<string>();
+        for (const o of ops) {
+          const id = `${o.leaf}/${o.type}/${o.gen}`;
+          let result: ReturnType<typeof consumeKey> | string;
+          try {
+            result = consumeKey(cs, tree, leafIndex(o.leaf), o.type, o.gen);
+          } catch (err) {
+            if (!(err instanceof MlsError)) throw err;
+            result = err.code;
+          }
+          if (typeof result === 'string') {
+            expect(['generation_too_far_ahead', 'generation_too_old', 'generation_already_used']).toContain(result);
+            // A used generation is reported as used, or as too old once the window has moved past it.
+            if (opened.has(id)) expect(['generation_already_used', 'generation_too_old']).toContain(result);
+            continue;
+          }
+          expect(opened.has(id)).toBe(false);
+          opened.add(id);
+          expect(toHex(result.key.key) + toHex(result.key.nonce)).toBe(reference.get(id));
+          tree = result.tree;
+          expect(findRatchet(tree, leafIndex(o.leaf), o.type)?.skipped.length ?? 0).toBeLessThanOrEqual(options.maxSkippedKeys);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never mutates the state a caller holds', () => {
     const t0 = createSecretTree(secret, 16);
     const t1 = consumeKey(cs, t0, leafIndex(3), 'handshake', 2).tree;
