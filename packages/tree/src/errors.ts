@@ -22,6 +22,8 @@ export type MlsErrorCode =
   | 'credential_invalid'
   | 'capabilities_invalid'
   | 'key_package_invalid'
+  | 'key_package_signature_invalid'
+  | 'leaf_lifetime_invalid'
   // TreeKEM (RFC 9420 sections 7.4 to 7.6)
   | 'update_path_length_mismatch'
   | 'update_path_ciphertext_count_mismatch'

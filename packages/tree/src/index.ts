@@ -15,3 +15,4 @@ export * from './references.ts';
 export * from './welcomeSecrets.ts';
 export * from './ratchetTree/index.ts';
 export * from './treeKem/index.ts';
+export * from './keyPackage.ts';

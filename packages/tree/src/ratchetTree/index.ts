@@ -21,3 +21,4 @@ export * from './parentHash.ts';
 export * from './treeOperations.ts';
 export * from './leafNodeSignature.ts';
 export * from './treeValidation.ts';
+export * from './leafNodeValidation.ts';
