@@ -3,6 +3,7 @@ import { fromHex, toHex } from '@weft/codec';
 import { getCipherSuite } from '@weft/crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  addLeaf,
   commonAncestor,
   computeTreeHash,
   createUpdatePath,
@@ -15,9 +16,11 @@ import {
   mergeUpdatePath,
   MlsError,
   processUpdatePath,
+  selectJoinerPathSecret,
   validateRatchetTree,
   type ProvisionalGroupContext,
   type TreePrivateKeys,
+  type LeafNode,
   type UpdatePath,
 } from '../src/index.ts';
 
@@ -116,5 +119,39 @@ describe('TreeKEM', () => {
     const noKeys: TreePrivateKeys = { leafIndex: leafIndex(0), nodeKeys: new Map() };
     expect(codeOf(() => processUpdatePath(cs, { tree, senderLeaf: sender, updatePath: p, groupContext, privateKeys: noKeys }))).toBe('missing_private_key');
     expect(codeOf(() => mergeUpdatePath(cs, tree, sender, p, new Uint8Array(4)))).toBe('leaf_signature_invalid');
+  });
+});
+
+describe('TreeKEM with a member added in the same commit', () => {
+  it('encrypts to no one in the new subtree, and the joiner derives the root key from the Welcome path secret', () => {
+    const joinerKeys = cs.kemGenerateKeyPair();
+    const joinerLeaf: LeafNode = { ...tree.leaves[0]!, encryptionKey: joinerKeys.publicKey, signatureKey: cs.signatureGenerateKeyPair().publicKey };
+    const added = addLeaf(tree, joinerLeaf);
+    expect(added.leafIndex).toBe(8);
+    expect(added.tree.leafCount).toBe(16);
+    const created = createUpdatePath(cs, {
+      tree: added.tree,
+      senderLeaf: sender,
+      signaturePrivateKey: fromHex(leaves[2]!.signature_priv),
+      groupContext,
+      excludedLeaves: [added.leafIndex],
+    });
+    // The new root's copath child holds only the joiner: it stays on the filtered path with no ciphertexts.
+    const last = created.updatePath.nodes[created.updatePath.nodes.length - 1]!;
+    expect(last.encryptedPathSecret).toHaveLength(0);
+    for (const l of [0, 5, 7]) {
+      const r = processUpdatePath(cs, {
+        tree: added.tree,
+        senderLeaf: sender,
+        updatePath: created.updatePath,
+        groupContext,
+        excludedLeaves: [added.leafIndex],
+        privateKeys: privateKeysOf(l),
+      });
+      expect(toHex(r.commitSecret)).toBe(toHex(created.commitSecret));
+    }
+    const joined = deriveJoinerPrivateKeys(cs, created.tree, added.leafIndex, joinerKeys.privateKey, sender, selectJoinerPathSecret(created, sender, added.leafIndex));
+    expect(toHex(joined.nodeKeys.get(15)!)).toBe(toHex(created.privateKeys.nodeKeys.get(15)!));
+    expect(() => validateRatchetTree(cs, created.tree, groupId)).toThrow(MlsError); // joinerLeaf carries leaf 0's signature
   });
 });

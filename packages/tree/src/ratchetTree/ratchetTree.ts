@@ -22,7 +22,11 @@ export interface TreeHashCache {
   hashes: (Uint8Array | undefined)[];
 }
 
-/** A ratchet tree: `leaves[i]` is leaf i (node 2i), `parents[j]` is node 2j+1; null is blank. */
+/**
+ * A ratchet tree: `leaves[i]` is leaf i (node 2i), `parents[j]` is node 2j+1; null is blank.
+ * Build and change trees only with this package's functions: a hand-made copy (e.g. a spread)
+ * would share `hashCache` with the original and return stale tree hashes.
+ */
 export interface RatchetTree {
   readonly leafCount: number;
   readonly leaves: readonly (LeafNode | null)[];

@@ -9,7 +9,7 @@ import { computeParentHash } from '../ratchetTree/parentHash.ts';
 import { TreeDraft, getEncryptionKey, type RatchetTree } from '../ratchetTree/ratchetTree.ts';
 import { computeFilteredDirectPathSteps, computeResolution, type FilteredPathStep } from '../ratchetTree/resolution.ts';
 import { computeNodeTreeHash, computeTreeHash } from '../ratchetTree/treeHash.ts';
-import { directPath, isInSubtree, leafToNode, type LeafIndex, type NodeIndex } from '../treeMath.ts';
+import { commonAncestor, directPath, isInSubtree, leafToNode, type LeafIndex, type NodeIndex } from '../treeMath.ts';
 import { encodeGroupContext, type GroupContext } from '../wire/groupContext.ts';
 import type { HPKECiphertext } from '../wire/hpkeCiphertext.ts';
 import type { LeafNode, LeafNodeContent } from '../wire/leafNode.ts';
@@ -273,4 +273,15 @@ export function processUpdatePath(cs: CipherSuite, input: ProcessUpdatePathInput
     pathSecretNode: step.node,
     privateKeys: { leafIndex: me, nodeKeys },
   };
+}
+
+/**
+ * The path secret a joiner added by this commit gets in GroupSecrets.path_secret (section
+ * 12.4.3.1): the one of the lowest common ancestor of its leaf and the committer's.
+ */
+export function selectJoinerPathSecret(created: CreatedUpdatePath, senderLeaf: LeafIndex, joinerLeaf: LeafIndex): Uint8Array {
+  const ancestor = commonAncestor(leafToNode(joinerLeaf), leafToNode(senderLeaf));
+  const secret = created.pathSecrets.get(ancestor);
+  if (!secret) throw new MlsError('update_path_no_decryption_node', `node ${ancestor} is not on the committer's filtered direct path`);
+  return secret;
 }
