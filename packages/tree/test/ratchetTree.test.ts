@@ -278,3 +278,24 @@ describe('ratchet tree validation rejects tampered trees with specific errors', 
     expectRejected(t, 'unmerged_leaves_invalid');
   });
 });
+
+describe('ratchet tree decoding and validation of arbitrary mutations', () => {
+  it('mutated serialized trees fail with CodecError or MlsError, never a raw TypeError/RangeError', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: treeBytes.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (edits) => {
+          const bytes = treeBytes.slice();
+          for (const [pos, val] of edits) bytes[pos] = val;
+          try {
+            validateRatchetTree(cs, decodeRatchetTree(bytes), groupId);
+          } catch (err) {
+            return err instanceof CodecError || err instanceof MlsError;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});

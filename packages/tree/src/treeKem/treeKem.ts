@@ -109,7 +109,8 @@ export function createUpdatePath(cs: CipherSuite, input: CreateUpdatePathInput):
   const commitSecret = ps;
 
   const fields = computePathParentHashes(cs, tree, steps, publicKeys);
-  const leafKeyPair = input.leafKeyPair ?? cs.kemGenerateKeyPair();
+  // DeriveKeyPair from fresh random bytes (the leaf_secret of Figure 14) is cheaper than GenerateKeyPair.
+  const leafKeyPair = input.leafKeyPair ?? cs.kemDeriveKeyPair(cs.randomBytes(cs.Nh));
   const content: LeafNodeContent = {
     encryptionKey: leafKeyPair.publicKey,
     signatureKey: input.leafChanges?.signatureKey ?? old.signatureKey,
