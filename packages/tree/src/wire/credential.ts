@@ -1,5 +1,6 @@
 import { type Reader, type Writer } from '@weft/codec';
 import { readCredentialType, writeCredentialType } from './enums.ts';
+import { opaqueSize } from './extension.ts';
 import { MAX_CERT_BYTES, MAX_ID_BYTES, MAX_PAYLOAD_BYTES } from './limits.ts';
 
 /** RFC 9420 section 5.3 Credential: a basic identity or an X.509 chain (each cert_data as DER). */
@@ -11,7 +12,12 @@ export type Credential =
 export function writeCredential(w: Writer, c: Credential): void {
   writeCredentialType(w, c.credentialType);
   if (c.credentialType === 'basic') w.opaque(c.identity);
-  else w.vector(c.certificates, (iw, cert) => iw.opaque(cert));
+  else {
+    let size = 0;
+    for (const cert of c.certificates) size += opaqueSize(cert);
+    w.varint(size);
+    for (const cert of c.certificates) w.opaque(cert);
+  }
 }
 
 /** Reads a Credential; unknown credential types are rejected. */

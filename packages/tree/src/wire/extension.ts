@@ -1,4 +1,4 @@
-import { type Reader, type Writer } from '@weft/codec';
+import { varintSize, type Reader, type Writer } from '@weft/codec';
 import { MAX_PAYLOAD_BYTES } from './limits.ts';
 
 /** RFC 9420 section 13 default extension types. */
@@ -28,9 +28,20 @@ export function readExtension(r: Reader): Extension {
   return { extensionType, extensionData };
 }
 
+// Hot encoders (tree hashes, signatures) write vectors with a precomputed length header instead of
+// Writer.vector, which builds and copies a nested buffer per vector.
+
+/** Encoded size of `opaque data<V>`. */
+export function opaqueSize(bytes: Uint8Array): number {
+  return varintSize(bytes.length) + bytes.length;
+}
+
 /** Writes `Extension extensions<V>`. */
 export function writeExtensions(w: Writer, list: readonly Extension[]): void {
-  w.vector(list, writeExtension);
+  let size = 0;
+  for (const e of list) size += 2 + opaqueSize(e.extensionData);
+  w.varint(size);
+  for (const e of list) writeExtension(w, e);
 }
 
 /** Reads `Extension extensions<V>`. */
@@ -40,7 +51,8 @@ export function readExtensions(r: Reader): Extension[] {
 
 /** Writes `uint16 values<V>` (capability and required-capability lists). */
 export function writeU16List(w: Writer, list: readonly number[]): void {
-  w.vector(list, (iw, v) => iw.u16(v));
+  w.varint(2 * list.length);
+  for (const v of list) w.u16(v);
 }
 
 /** Reads `uint16 values<V>`. */

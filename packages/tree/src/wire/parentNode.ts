@@ -11,7 +11,8 @@ export interface ParentNode {
 /** Writes a ParentNode. */
 export function writeParentNode(w: Writer, p: ParentNode): void {
   w.opaque(p.encryptionKey).opaque(p.parentHash);
-  w.vector(p.unmergedLeaves, (iw, l) => iw.u32(l));
+  w.varint(4 * p.unmergedLeaves.length);
+  for (const l of p.unmergedLeaves) w.u32(l);
 }
 
 /** Reads a ParentNode. */
