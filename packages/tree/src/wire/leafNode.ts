@@ -1,4 +1,4 @@
-import { decode, encode, type Reader, type Writer } from '@weft/codec';
+import { decode, encode, Writer, type Reader } from '@weft/codec';
 import { readCapabilities, writeCapabilities, type Capabilities } from './capabilities.ts';
 import { readCredential, writeCredential, type Credential } from './credential.ts';
 import { readLeafNodeSourceType, writeLeafNodeSourceType } from './enums.ts';
@@ -54,10 +54,21 @@ function writeLeafNodeContent(w: Writer, n: LeafNodeContent): void {
   writeExtensions(w, n.extensions);
 }
 
+// LeafNodes are immutable by convention and encoded again and again (tree hashes, ratchet_tree
+// extensions, UpdatePaths), so each object's encoding is kept while the object lives.
+const encodedLeafNodes = new WeakMap<LeafNode, Uint8Array>();
+
 /** Writes a LeafNode. */
 export function writeLeafNode(w: Writer, n: LeafNode): void {
-  writeLeafNodeContent(w, n);
-  w.opaque(n.signature);
+  let bytes = encodedLeafNodes.get(n);
+  if (bytes === undefined) {
+    const inner = new Writer(512);
+    writeLeafNodeContent(inner, n);
+    inner.opaque(n.signature);
+    bytes = inner.finish();
+    encodedLeafNodes.set(n, bytes);
+  }
+  w.raw(bytes);
 }
 
 /** Reads a LeafNode; unknown leaf_node_source and credential types are rejected. */
