@@ -24,9 +24,10 @@ const LABEL = 'UpdatePathNode';
 export type ProvisionalGroupContext = Omit<GroupContext, 'treeHash'>;
 
 /**
- * parent_hash fields for the nodes of a filtered direct path, computed from the root down
- * (section 7.9): entry i is what node i stores; the last entry is for the leaf. Each node's
- * unmerged_leaves was just emptied, so the sibling's original tree hash is its current one.
+ * parent_hash fields along a filtered direct path, computed from the root down (section 7.9):
+ * fields[0] is the committer's leaf's, fields[i + 1] is what steps[i] stores (empty at the root).
+ * Each path node's unmerged_leaves was just emptied, so a sibling's original tree hash is its
+ * current one, and the copath subtrees are untouched by the merge, so their cached hashes serve.
  */
 function computePathParentHashes(cs: CipherSuite, tree: RatchetTree, steps: readonly FilteredPathStep[], keys: readonly Uint8Array[]): Uint8Array[] {
   const fields = new Array<Uint8Array>(steps.length + 1);
@@ -37,7 +38,6 @@ function computePathParentHashes(cs: CipherSuite, tree: RatchetTree, steps: read
     ph = computeParentHash(cs, keys[i] as Uint8Array, ph, computeNodeTreeHash(cs, tree, step.copathChild));
   }
   fields[0] = ph;
-  // fields[0] is the leaf's parent hash; fields[i + 1] belongs to steps[i].
   return fields;
 }
 
@@ -129,7 +129,8 @@ export function createUpdatePath(cs: CipherSuite, input: CreateUpdatePathInput):
     // The HPKE plaintext is the raw path secret (section 7.6), not a PathSecret struct.
     const plaintext = secrets[i] as Uint8Array;
     const encryptedPathSecret: HPKECiphertext[] = computeResolution(tree, step.copathChild, excluded).map((r) => {
-      const pub = getEncryptionKey(tree, r) as Uint8Array;
+      const pub = getEncryptionKey(tree, r);
+      if (pub === null) throw new MlsError('unmerged_leaves_invalid', `node ${r} is in a resolution but blank (an unmerged leaf that left?)`);
       return encryptWithLabel(cs, pub, LABEL, context, plaintext);
     });
     return { encryptionKey: publicKeys[i] as Uint8Array, encryptedPathSecret };
