@@ -56,8 +56,41 @@ function signingPayloadOf(raw: Plain): Uint8Array {
 // The decoded data model object of each decoded event, so the signing payload is encoded from it directly.
 const rawOf = new WeakMap<DagEvent, Plain>();
 
-/** The signing payload of an event (from its decoded form when it came from `decodeEvent`). */
+// Canonical bytes of each decoded event, so the signing payload can be cut out of them.
+const bytesOf = new WeakMap<DagEvent, Uint8Array>();
+const SIG_PREFIX = [0x61, 0x76, 0x01, 0x63, 0x73, 0x69, 0x67]; // "v": 1, then the key "sig"
+
+/**
+ * The signing payload cut out of canonical event bytes without re-encoding. In canonical DAG-CBOR
+ * order `v` (1-byte key) comes first and `sig` (the only 3-byte key) second, so dropping the `sig`
+ * entry and decrementing the map size gives exactly the encoding of the event without `sig`.
+ */
+function sliceSigningPayload(bytes: Uint8Array): Uint8Array | undefined {
+  const header = bytes[0] as number;
+  if (header < 0xa2 || header > 0xb7) return undefined; // a map of 2..23 entries, size in the first byte
+  for (let i = 0; i < SIG_PREFIX.length; i++) if (bytes[1 + i] !== SIG_PREFIX[i]) return undefined;
+  let at = 1 + SIG_PREFIX.length;
+  const first = bytes[at] as number;
+  let len: number;
+  if (first >= 0x40 && first < 0x58) [len, at] = [first - 0x40, at + 1];
+  else if (first === 0x58) [len, at] = [bytes[at + 1] as number, at + 2];
+  else if (first === 0x59) [len, at] = [((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number), at + 3];
+  else return undefined;
+  const end = at + len;
+  if (end > bytes.length) return undefined;
+  const out = new Uint8Array(labelBytes.length + 4 + (bytes.length - end));
+  out.set(labelBytes, 0);
+  out[labelBytes.length] = header - 1;
+  out.set(bytes.subarray(1, 4), labelBytes.length + 1);
+  out.set(bytes.subarray(end), labelBytes.length + 4);
+  return out;
+}
+
+/** The signing payload of an event (cut from its bytes when it came from `decodeEvent`). */
 export function getSigningPayload(event: DagEvent): Uint8Array {
+  const bytes = bytesOf.get(event);
+  const sliced = bytes ? sliceSigningPayload(bytes) : undefined;
+  if (sliced) return sliced;
   const raw = rawOf.get(event);
   return raw ? signingPayloadOf(raw) : encodeSigningPayload(event);
 }
@@ -98,6 +131,7 @@ export function decodeEvent(bytes: Uint8Array, claimedCid?: CID): CheckedEvent {
     throw new EventError('cid_mismatch', `block was named ${label} but its bytes hash to ${cid.toString()}`, label);
   }
   rawOf.set(event, raw as Plain);
+  bytesOf.set(event, bytes);
   return { cid, bytes, event };
 }
 

@@ -22,6 +22,7 @@ export { encodeEvent, encodeSigningPayload, getSigningPayload, decodeEvent } fro
 export { validateEvent, verifyEventSignature, type KnownEvent, type ValidationContext, type ValidationOutcome } from './validate.ts';
 export { buildEvent, type EventSigner } from './builder.ts';
 export { PendingPool, type PendingEntry, type PendingPoolLimits } from './pendingPool.ts';
+export { createInlineVerifier, createWorkerVerifier, verifyJob, type BatchVerifier, type VerifyJob, type VerifyVerdict, type WorkerVerifierOptions } from './verifyPool.ts';
 export {
   DagStore,
   drainPending,

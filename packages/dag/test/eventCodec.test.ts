@@ -100,3 +100,13 @@ describe('event codec', () => {
     expect(codeOfDecode(signRaw(raw, a).bytes)).toBe('duplicate_genesis');
   });
 });
+
+describe('signing payload', () => {
+  it('cut from the bytes equals the canonical encoding of the event without sig', async () => {
+    const { encodeSigningPayload, getSigningPayload, generateDag } = await import('../src/index.ts');
+    for (const e of generateDag({ events: 40, groups: 1, forkRate: 0.5, seed: 3 })) {
+      const decoded = decodeEvent(e.bytes);
+      expect(getSigningPayload(decoded.event)).toEqual(encodeSigningPayload(e.event));
+    }
+  });
+});

@@ -1,0 +1,143 @@
+// DAG ingest: validate (strict decode, CID, schema), verify (Ed25519, node provider) and store
+// (LevelDB, atomic batches) of generated signed DAGs, at 1,000 and 100,000 events.
+// Usage: pnpm bench dag   (WEFT_BENCH_DAG_EVENTS=20000 to shrink the large run)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getCipherSuite } from '@weft/crypto';
+import { createSuiteResolver, decodeEvent, generateDag, getSigningPayload, openLevelStore } from '@weft/dag';
+import { formatUs, printTable, summarize } from './harness.ts';
+import type { BenchRow } from './harness.ts';
+
+const LARGE = Number(process.env['WEFT_BENCH_DAG_EVENTS'] ?? 100_000);
+const SMALL = 1_000;
+const CHUNK = 500; // blocks per addMany call, as a sync or import loop would offer them
+
+/** Generated DAG as raw blocks only (what arrives from the network or a CAR file). */
+function generateBlocks(events: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const e of generateDag({ events, groups: Math.max(1, Math.round(events / 10_000)), forkRate: 0.05, seed: 3 })) out.push(e.bytes);
+  return out;
+}
+
+interface IngestRun {
+  totalMs: number;
+  /** us per event for each slice of 10% of the events, to show the cost does not grow. */
+  sliceUs: number[];
+  peakRssMb: number;
+  peakHeapMb: number;
+  accepted: number;
+}
+
+/** Ingests blocks into a fresh LevelDB store; returns timings and memory. */
+async function ingest(blocks: readonly Uint8Array[]): Promise<IngestRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-dag-'));
+  const store = await openLevelStore(dir, { resolveSuite: createSuiteResolver('node') });
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sampleMemory = (): void => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const slice = Math.max(CHUNK, Math.ceil(blocks.length / 10));
+  const sliceUs: number[] = [];
+  let accepted = 0;
+  const t0 = performance.now();
+  let sliceStart = t0;
+  let inSlice = 0;
+  for (let i = 0; i < blocks.length; i += CHUNK) {
+    const part = blocks.slice(i, i + CHUNK).map((bytes) => ({ bytes }));
+    const results = await store.addMany(part);
+    for (const r of results) if (r.status === 'accepted') accepted++;
+    inSlice += part.length;
+    if (inSlice >= slice || i + CHUNK >= blocks.length) {
+      const now = performance.now();
+      sliceUs.push(((now - sliceStart) * 1000) / inSlice);
+      sliceStart = now;
+      inSlice = 0;
+      sampleMemory();
+    }
+  }
+  const totalMs = performance.now() - t0;
+  sampleMemory();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { totalMs, sliceUs, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20, accepted };
+}
+
+/** Benchmark rows for the dag section. */
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const suite = getCipherSuite(1, 'node');
+
+  const tGen = performance.now();
+  const small = generateBlocks(SMALL);
+  const large = generateBlocks(LARGE);
+  const genMs = performance.now() - tGen;
+
+  // Floor: signature verification alone over the same events.
+  const decoded = large.slice(0, 5_000).map((b) => decodeEvent(b));
+  const payloads = decoded.map((d) => getSigningPayload(d.event));
+  const verifyUs: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const t = performance.now();
+    decoded.forEach((d, i) => suite.verify(d.event.author.key, payloads[i] as Uint8Array, d.event.sig));
+    verifyUs.push(((performance.now() - t) * 1000) / decoded.length);
+  }
+  const floor = summarize(verifyUs);
+  rows.push({ section: 'dag', name: 'Ed25519 verify only (floor)', params: { provider: 'node', events: decoded.length }, ...floor, extra: { eventsPerSec: Math.round(1e6 / floor.medianUs) } });
+
+  // Small DAG: median of several fresh-store runs.
+  const smallRuns: IngestRun[] = [];
+  for (let i = 0; i < 7; i++) smallRuns.push(await ingest(small));
+  const smallPer = summarize(smallRuns.map((r) => (r.totalMs * 1000) / SMALL));
+  rows.push({
+    section: 'dag',
+    name: 'ingest (validate, verify, store)',
+    params: { provider: 'node', store: 'level', events: SMALL },
+    ...smallPer,
+    extra: { eventsPerSec: Math.round(1e6 / smallPer.medianUs), accepted: smallRuns[0]?.accepted ?? 0 },
+  });
+
+  const big = await ingest(large);
+  const perEvent = (big.totalMs * 1000) / LARGE;
+  const slices = summarize(big.sliceUs);
+  rows.push({
+    section: 'dag',
+    name: 'ingest (validate, verify, store)',
+    params: { provider: 'node', store: 'level', events: LARGE },
+    medianUs: perEvent,
+    p10Us: slices.p10Us,
+    p90Us: slices.p90Us,
+    samples: big.sliceUs.length,
+    extra: {
+      eventsPerSec: Math.round(1e6 / perEvent),
+      totalSec: Number((big.totalMs / 1000).toFixed(2)),
+      firstSliceUs: Number((big.sliceUs[0] ?? 0).toFixed(1)),
+      lastSliceUs: Number((big.sliceUs[big.sliceUs.length - 1] ?? 0).toFixed(1)),
+      perEventRatioLargeToSmall: Number((perEvent / smallPer.medianUs).toFixed(2)),
+      peakRssMb: Math.round(big.peakRssMb),
+      peakHeapMb: Math.round(big.peakHeapMb),
+      processMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      accepted: big.accepted,
+      generateSec: Number((genMs / 1000).toFixed(1)),
+    },
+  });
+
+  printTable(
+    'dag ingest (node provider, LevelDB)',
+    ['operation', 'events', 'per event', 'events/s', 'p10..p90 per event', 'notes'],
+    rows.map((r) => [
+      r.name,
+      String(r.params['events']),
+      formatUs(r.medianUs),
+      String(r.extra?.['eventsPerSec'] ?? ''),
+      `${formatUs(r.p10Us)} .. ${formatUs(r.p90Us)}`,
+      r.extra && 'peakRssMb' in r.extra
+        ? `peak RSS ${r.extra['peakRssMb']} MB, heap ${r.extra['peakHeapMb']} MB, first/last 10%: ${r.extra['firstSliceUs']}/${r.extra['lastSliceUs']} us, large/small ${r.extra['perEventRatioLargeToSmall']}`
+        : '',
+    ]),
+  );
+  return rows;
+}

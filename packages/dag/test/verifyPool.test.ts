@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import * as dagCbor from '@ipld/dag-cbor';
+import { createWorkerVerifier, generateDag } from '../src/index.ts';
+import { codeOf, newStore, snapshot } from './helpers.ts';
+
+describe('worker verifier', () => {
+  it('accepts and refuses exactly what the inline verifier does', async () => {
+    const events = [...generateDag({ events: 200, groups: 2, forkRate: 0.3, seed: 21 })];
+    // Corrupt the signature of one event: it and its descendants must not be stored.
+    const raw = dagCbor.decode(events[50]!.bytes) as Record<string, unknown>;
+    const sig = new Uint8Array(raw['sig'] as Uint8Array);
+    sig[5] = (sig[5] as number) ^ 0x10;
+    const blocks = events.map((e, i) => ({ bytes: i === 50 ? dagCbor.encode({ ...raw, sig }) : e.bytes }));
+    const verifier = createWorkerVerifier({ threads: 2 });
+    try {
+      const inline = await newStore({ batchSize: 32 });
+      const threaded = await newStore({ batchSize: 32, verifier });
+      const a = await inline.addMany(blocks);
+      const b = await threaded.addMany(blocks);
+      expect(b.map(codeOf)).toEqual(a.map(codeOf));
+      expect(a.map(codeOf)).toContain('bad_signature');
+      expect(await snapshot(threaded.db)).toEqual(await snapshot(inline.db));
+    } finally {
+      await verifier.close();
+    }
+  });
+});
