@@ -19,6 +19,11 @@ const MUST_PASS_PER_SUITE: Record<string, Partial<Record<1 | 3, number>>> = {
   'welcome.json': { 1: 1, 3: 1 },
   'tree-validation.json': { 1: 14, 3: 14 },
   'tree-operations.json': { 1: 5 },
+  'treekem.json': { 1: 11, 3: 11 },
+};
+// Codec-only files: checked once per suite, with no provider.
+const MUST_PASS_CODEC: Record<string, Record<number, number>> = {
+  'messages.json': { 1: 100, 2: 100, 3: 100 },
 };
 const MUST_PASS_SUITELESS: Record<string, number> = {
   'tree-math.json': 10,
@@ -49,6 +54,15 @@ describe('weft vectors over the bundled RFC 9420 vectors', () => {
           const row = rows.find((r) => r.file === file && r.suite === suite && r.provider === provider);
           expect(row, `${file} suite ${suite} ${provider}`).toMatchObject({ passed: count, failed: 0, skipped: 0 });
         }
+      }
+    }
+  });
+
+  it('round-trips every message of the codec-only files', () => {
+    for (const [file, perSuite] of Object.entries(MUST_PASS_CODEC)) {
+      for (const [suite, count] of Object.entries(perSuite)) {
+        const row = rows.find((r) => r.file === file && r.suite === Number(suite));
+        expect(row, `${file} suite ${suite}`).toMatchObject({ provider: null, passed: count, failed: 0, skipped: 0 });
       }
     }
   });
