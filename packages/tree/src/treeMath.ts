@@ -123,10 +123,9 @@ export function copath(x: NodeIndex, nLeaves: number): NodeIndex[] {
   return nodes.map((y) => sibling(y, nLeaves));
 }
 
-/** True when node x is in the subtree rooted at node y. */
+/** True when node x is in the subtree rooted at node y (which spans y - 2^k + 1 .. y + 2^k - 1 for k = level(y)). */
 export function isInSubtree(x: NodeIndex, y: NodeIndex): boolean {
-  const k = level(y);
-  return x >> (k + 1) === y >> (k + 1);
+  return Math.abs(x - y) < 2 ** level(y);
 }
 
 /** Lowest common ancestor of nodes x and y (RFC 9420 Appendix C, common_ancestor_direct). */

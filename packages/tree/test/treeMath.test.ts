@@ -49,6 +49,29 @@ describe('tree math invariants (RFC 9420 Appendix C)', () => {
     );
   });
 
+  it('isInSubtree matches the set of nodes reached by walking down from y', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6 }).map((k) => 2 ** k), fc.nat(), fc.nat(), (n, a, b) => {
+        const width = 2 * n - 1;
+        const x = nodeIndex(a % width);
+        const y = nodeIndex(b % width);
+        const below = new Set<number>();
+        const walk = (z: ReturnType<typeof nodeIndex>): void => {
+          below.add(z);
+          if (level(z) > 0) {
+            walk(left(z));
+            walk(right(z));
+          }
+        };
+        walk(y);
+        expect(isInSubtree(x, y)).toBe(below.has(x));
+      }),
+    );
+    // The neighbour just past a subtree's right edge is outside it.
+    expect(isInSubtree(nodeIndex(3), nodeIndex(1))).toBe(false);
+    expect(isInSubtree(nodeIndex(2047), nodeIndex(1023))).toBe(false);
+  });
+
   it('rejects positions that do not exist with TreeMathError', () => {
     expect(() => parent(root(8), 8)).toThrow(TreeMathError);
     expect(() => left(nodeIndex(4))).toThrow(TreeMathError);
