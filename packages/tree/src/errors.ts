@@ -56,7 +56,29 @@ export type MlsErrorCode =
   | 'welcome_group_secrets_decrypt_failed'
   | 'welcome_group_info_decrypt_failed'
   | 'group_info_signature_invalid'
-  | 'psk_missing';
+  | 'psk_missing'
+  // Group operations: proposals, commits, joining (RFC 9420 sections 10.1, 12.1 to 12.4)
+  | 'proposal_ref_unknown'
+  | 'proposal_sender_invalid'
+  | 'proposal_unsupported'
+  | 'committer_update_included'
+  | 'committer_removed_self'
+  | 'remove_target_invalid'
+  | 'duplicate_leaf_change'
+  | 'duplicate_add'
+  | 'duplicate_psk'
+  | 'duplicate_group_context_extensions'
+  | 'psk_invalid'
+  | 'commit_path_required'
+  | 'commit_from_self'
+  | 'external_commit_unsupported'
+  | 'not_a_commit'
+  | 'not_a_proposal'
+  | 'unexpected_message_type'
+  | 'welcome_leaf_missing'
+  | 'ratchet_tree_missing'
+  | 'key_package_private_key_mismatch'
+  | 'member_removed';
 
 /** A rejected input or a failed MLS operation; `code` names the RFC 9420 rule that failed. */
 export class MlsError extends Error {

@@ -16,3 +16,4 @@ export * from './welcomeSecrets.ts';
 export * from './ratchetTree/index.ts';
 export * from './treeKem/index.ts';
 export * from './keyPackage.ts';
+export * from './group/index.ts';

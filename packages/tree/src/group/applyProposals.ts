@@ -1,0 +1,191 @@
+// RFC 9420 sections 12.2 and 12.3: validating a commit's proposal list and applying it to the tree.
+// The committer and every receiver run the same code, so both sides reject the same lists.
+// All edits go through one TreeDraft: the tree is copied once per commit and tree hashes are
+// invalidated only along the changed paths.
+
+import { encode, toHex } from '@weft/codec';
+import { MlsError } from '../errors.ts';
+import { TreeDraft, type RatchetTree } from '../ratchetTree/ratchetTree.ts';
+import { directPath, leafToNode, type LeafIndex } from '../treeMath.ts';
+import { validateKeyPackageStandalone } from './keyPackage.ts';
+import { checkLeafSupportsGroup, LeafChecker, readRequiredCapabilitiesExtension } from './leafNodeValidation.ts';
+import type { GroupState } from './groupState.ts';
+import type { ResolvedProposal } from './proposals.ts';
+import type { Extension } from '../wire/extension.ts';
+import type { KeyPackage } from '../wire/keyPackage.ts';
+import type { LeafNode } from '../wire/leafNode.ts';
+import type { PreSharedKeyID } from '../wire/proposal.ts';
+import { writePreSharedKeyID } from '../wire/proposal.ts';
+import type { PskInput } from '../psk.ts';
+
+/** A member added by the commit and the leaf it got. */
+export interface AddedMember {
+  readonly leafIndex: LeafIndex;
+  readonly keyPackage: KeyPackage;
+}
+
+/** The outcome of applying a valid proposal list. */
+export interface AppliedProposals {
+  readonly tree: RatchetTree;
+  /** GroupContext extensions of the new epoch. */
+  readonly extensions: readonly Extension[];
+  readonly added: readonly AddedMember[];
+  readonly removed: readonly LeafIndex[];
+  readonly psks: readonly PreSharedKeyID[];
+  /** True unless every proposal is an Add, PreSharedKey or ReInit (and there is at least one). */
+  readonly pathRequired: boolean;
+  /** Our new leaf private key when the commit applied our own Update proposal. */
+  readonly ownUpdateKey: Uint8Array | null;
+}
+
+/** Options of applyProposals. */
+export interface ApplyOptions {
+  /** Seconds since the Unix epoch for KeyPackage lifetimes; no check without it. */
+  readonly now?: bigint;
+}
+
+const PATHLESS: ReadonlySet<string> = new Set(['add', 'psk', 'reinit']);
+
+/**
+ * Validates `proposals` for a commit by `committer` (section 12.2) and applies them in the order of
+ * section 12.3 (GroupContextExtensions, Updates, Removes with truncation, Adds). Throws MlsError
+ * with the rule that failed; `state` is not changed.
+ */
+export function applyProposals(state: GroupState, committer: LeafIndex, proposals: readonly ResolvedProposal[], options: ApplyOptions = {}): AppliedProposals {
+  const cs = state.cs;
+  const tree = state.tree;
+  const me = state.privateKeys.leafIndex;
+  let gce: readonly Extension[] | null = null;
+  const updates: { leaf: LeafIndex; node: LeafNode; key: Uint8Array | null }[] = [];
+  const removes: LeafIndex[] = [];
+  const adds: KeyPackage[] = [];
+  const psks: PreSharedKeyID[] = [];
+  const touched = new Set<number>();
+  const pskIds = new Set<string>();
+
+  for (const rp of proposals) {
+    const { proposal: p, sender } = rp;
+    if (sender.senderType === 'new_member_commit') throw new MlsError('proposal_sender_invalid', 'a new_member_commit sender cannot propose');
+    if (sender.senderType === 'new_member_proposal' && p.proposalType !== 'add') {
+      throw new MlsError('proposal_sender_invalid', 'a new_member_proposal sender may only propose Add');
+    }
+    switch (p.proposalType) {
+      case 'add':
+        adds.push(p.keyPackage);
+        break;
+      case 'update': {
+        if (sender.senderType !== 'member') throw new MlsError('proposal_sender_invalid', 'only a member can propose an Update');
+        const leaf = sender.leafIndex as LeafIndex;
+        if (leaf === committer) throw new MlsError('committer_update_included', 'a commit may not include an Update from its committer');
+        if (!tree.leaves[leaf]) throw new MlsError('proposal_sender_invalid', `Update from blank leaf ${leaf}`);
+        if (touched.has(leaf)) throw new MlsError('duplicate_leaf_change', `leaf ${leaf} is updated or removed twice`);
+        touched.add(leaf);
+        updates.push({ leaf, node: p.leafNode, key: leaf === me ? (rp.leafPrivateKey ?? null) : null });
+        break;
+      }
+      case 'remove': {
+        if (sender.senderType === 'new_member_proposal') throw new MlsError('proposal_sender_invalid', 'a joiner cannot propose a Remove');
+        const leaf = p.removed as LeafIndex;
+        if (leaf >= tree.leafCount || !tree.leaves[leaf]) throw new MlsError('remove_target_invalid', `Remove of leaf ${leaf}, which is not a member`);
+        if (leaf === committer) throw new MlsError('committer_removed_self', 'a commit may not remove its committer');
+        if (touched.has(leaf)) throw new MlsError('duplicate_leaf_change', `leaf ${leaf} is updated or removed twice`);
+        touched.add(leaf);
+        removes.push(leaf);
+        break;
+      }
+      case 'psk': {
+        const id = p.psk;
+        if (id.pskNonce.length !== cs.Nh) throw new MlsError('psk_invalid', `psk_nonce has ${id.pskNonce.length} bytes, not Nh = ${cs.Nh}`);
+        if (id.pskType === 'resumption' && id.usage !== 'application') {
+          throw new MlsError('psk_invalid', `a resumption PSK with usage ${id.usage} is only allowed in a ReInit or branch Welcome`);
+        }
+        const key = toHex(encode((w) => writePreSharedKeyID(w, { ...id, pskNonce: new Uint8Array(0) })));
+        if (pskIds.has(key)) throw new MlsError('duplicate_psk', 'the commit injects the same PSK twice');
+        pskIds.add(key);
+        psks.push(id);
+        break;
+      }
+      case 'group_context_extensions':
+        if (gce !== null) throw new MlsError('duplicate_group_context_extensions', 'the commit has more than one GroupContextExtensions proposal');
+        gce = p.extensions;
+        break;
+      case 'reinit':
+        throw new MlsError('proposal_unsupported', 'ReInit is not supported');
+      case 'external_init':
+        throw new MlsError('external_commit_unsupported', 'ExternalInit is only valid in an external commit, which Weft does not support');
+    }
+  }
+
+  const extensions = gce ?? state.groupContext.extensions;
+  const groupId = state.groupContext.groupId;
+  if (gce !== null) {
+    // Every member that stays must support the new extensions and required capabilities.
+    const required = readRequiredCapabilitiesExtension(gce);
+    const removedSet = new Set<number>(removes);
+    tree.leaves.forEach((leaf, l) => {
+      if (leaf && !removedSet.has(l) && !touched.has(l)) checkLeafSupportsGroup(leaf, gce as readonly Extension[], required, `member ${l}`);
+    });
+  }
+
+  const draft = new TreeDraft(tree);
+  let ownUpdateKey: Uint8Array | null = null;
+  const updateChecker = new LeafChecker(cs, draft.leaves, { groupId, extensions }, 0);
+  for (const u of updates) {
+    updateChecker.check(u.node, u.leaf, 'update', true);
+    draft.setLeaf(u.leaf, u.node);
+    draft.blankDirectPath(u.leaf);
+    if (u.leaf === me) {
+      if (u.key === null) throw new MlsError('missing_private_key', 'a commit applies an Update of our leaf that we did not send in this epoch');
+      ownUpdateKey = u.key;
+    }
+  }
+  for (const l of removes) {
+    draft.setLeaf(l, null);
+    draft.blankDirectPath(l);
+  }
+  if (removes.length > 0) draft.truncate();
+
+  const added: AddedMember[] = [];
+  if (adds.length > 0) {
+    const addChecker = new LeafChecker(cs, draft.leaves, { groupId, extensions, ...(options.now !== undefined ? { now: options.now } : {}) }, adds.length);
+    const addKeys = new Set<string>();
+    let cursor = 0;
+    for (const kp of adds) {
+      validateKeyPackageStandalone(cs, kp, options.now !== undefined ? { now: options.now } : {});
+      const sigHex = toHex(kp.leafNode.signatureKey);
+      if (addKeys.has(sigHex)) throw new MlsError('duplicate_add', 'two Adds carry the same signature key');
+      addKeys.add(sigHex);
+      while (cursor < draft.leafCount && draft.leaves[cursor] !== null) cursor++;
+      if (cursor >= draft.leafCount) draft.extend();
+      const l = cursor as LeafIndex;
+      // The signature was checked with the KeyPackage (a key_package leaf's TBS has no position).
+      addChecker.check(kp.leafNode, l, 'key_package', false);
+      draft.setLeaf(l, kp.leafNode);
+      for (const p of directPath(leafToNode(l), draft.leafCount)) {
+        const node = draft.getParent(p);
+        if (node) draft.setParent(p, { ...node, unmergedLeaves: [...node.unmergedLeaves, l] });
+      }
+      addChecker.noteAdded(kp.leafNode, l);
+      added.push({ leafIndex: l, keyPackage: kp });
+    }
+  }
+
+  const pathRequired = proposals.length === 0 || proposals.some((p) => !PATHLESS.has(p.proposal.proposalType));
+  return { tree: draft.finish(), extensions, added, removed: removes, psks, pathRequired, ownUpdateKey };
+}
+
+/** The PSK values for `ids`, from the state's external PSKs and recent resumption PSKs; throws psk_missing. */
+export function resolvePsks(state: GroupState, ids: readonly PreSharedKeyID[]): PskInput[] {
+  return ids.map((id) => {
+    const psk = findPsk(state, id);
+    if (psk === null) throw new MlsError('psk_missing', `the commit needs a ${id.pskType} PSK this member does not hold`);
+    return { id, psk };
+  });
+}
+
+/** The value of one PSK if this state holds it, else null. */
+export function findPsk(state: GroupState, id: PreSharedKeyID): Uint8Array | null {
+  if (id.pskType === 'external') return state.externalPsks.get(toHex(id.pskId)) ?? null;
+  if (toHex(id.pskGroupId) !== toHex(state.groupContext.groupId)) return null;
+  return state.resumptionPsks.find((r) => r.epoch === id.pskEpoch)?.psk ?? null;
+}
