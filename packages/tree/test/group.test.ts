@@ -1,0 +1,323 @@
+// Behaviour of the group layer: a three-member lifecycle (adds, an update, a remove, application
+// messages, exporter and epoch authenticator agreement), and the rejections of processCommit with
+// their specific codes, each leaving the receiver's state unchanged.
+import { CodecError, bytesEqual, toHex, utf8 } from '@weft/codec';
+import { getCipherSuite } from '@weft/crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MlsError,
+  attachConfirmationTag,
+  computeMembershipTag,
+  createCommit,
+  createGroup,
+  createKeyPackage,
+  decodeMlsMessage,
+  decryptApplicationMessage,
+  encodeMlsMessage,
+  encodeRatchetTree,
+  encryptApplicationMessage,
+  exportGroupSecret,
+  getEpochAuthenticator,
+  joinFromWelcome,
+  processCommit,
+  processProposal,
+  proposeRemove,
+  proposeUpdate,
+  protectPublicMessage,
+  signFramedContent,
+  validateKeyPackageStandalone,
+  type FramedContent,
+  type GroupState,
+  type KeyPackageBundle,
+  type LeafIndex,
+  type MlsErrorCode,
+  type PublicMessage,
+} from '../src/index.ts';
+import { encodeFramedContentTbs } from '../src/framing/contentAuth.ts';
+
+const cs = getCipherSuite(1, 'node');
+
+function member(name: string): KeyPackageBundle {
+  return createKeyPackage(cs, { credential: { credentialType: 'basic', identity: utf8(name) } });
+}
+
+function founder(name: string): GroupState {
+  const kp = member(name);
+  return createGroup(cs, {
+    leafNode: kp.keyPackage.leafNode,
+    encryptionPrivateKey: kp.privateKeys.encryptionPrivateKey,
+    signaturePrivateKey: kp.privateKeys.signaturePrivateKey,
+  });
+}
+
+function join(welcome: Uint8Array | null, kp: KeyPackageBundle): GroupState {
+  if (!welcome) throw new Error('no welcome');
+  return joinFromWelcome(cs, welcome, kp);
+}
+
+function next(state: GroupState, commit: Uint8Array, proposals?: Uint8Array[]): GroupState {
+  const out = processCommit(state, commit, proposals ? { proposals } : {});
+  if (out.kind !== 'next_epoch') throw new Error('removed');
+  return out.state;
+}
+
+/** What must not change when a commit is rejected. */
+function fingerprint(s: GroupState): string {
+  return `${s.groupContext.epoch}/${toHex(getEpochAuthenticator(s))}/${toHex(encodeRatchetTree(s.tree))}/${s.pendingProposals.size}`;
+}
+
+function expectCode(f: () => unknown, code: MlsErrorCode): void {
+  let caught: unknown = null;
+  try {
+    f();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(MlsError);
+  expect((caught as MlsError).code).toBe(code);
+}
+
+describe('KeyPackages', () => {
+  it('creates a KeyPackage that validates, and rejects a tampered one', () => {
+    const kp = member('alice');
+    validateKeyPackageStandalone(cs, kp.keyPackage);
+    expectCode(() => validateKeyPackageStandalone(cs, { ...kp.keyPackage, signature: kp.keyPackage.signature.map((b, i) => (i === 0 ? b ^ 1 : b)) }), 'key_package_signature_invalid');
+    expectCode(() => validateKeyPackageStandalone(cs, kp.keyPackage, { now: 2n ** 64n }), 'leaf_lifetime_invalid');
+    const other = getCipherSuite(3, 'node');
+    expectCode(() => validateKeyPackageStandalone(other, kp.keyPackage), 'cipher_suite_mismatch');
+  });
+});
+
+describe('a three-member group', () => {
+  it('adds, updates, removes, exchanges messages and agrees on secrets', () => {
+    let a = founder('a');
+    const bKp = member('b');
+    const cKp = member('c');
+
+    // a adds b and c in one commit; both join from the Welcome.
+    const add = createCommit(a, { add: [bKp.keyPackage, cKp.keyPackage] });
+    a = add.state;
+    let b = join(add.welcome, bKp);
+    let c = join(add.welcome, cKp);
+    expect(add.added.map((m) => m.leafIndex)).toEqual([1, 2]);
+    expect(toHex(getEpochAuthenticator(b))).toBe(toHex(getEpochAuthenticator(a)));
+    expect(toHex(getEpochAuthenticator(c))).toBe(toHex(getEpochAuthenticator(a)));
+
+    // b proposes an Update; a commits it by reference; b and c process the commit.
+    const upd = proposeUpdate(b);
+    b = upd.state;
+    const aWithProposal = processProposalInto(a, upd.message);
+    const commitUpdate = createCommit(aWithProposal);
+    a = commitUpdate.state;
+    b = next(b, commitUpdate.commit);
+    c = next(c, commitUpdate.commit, [upd.message]);
+    expect(toHex(getEpochAuthenticator(b))).toBe(toHex(getEpochAuthenticator(a)));
+    expect(toHex(getEpochAuthenticator(c))).toBe(toHex(getEpochAuthenticator(a)));
+    expect(bytesEqual(b.tree.leaves[1]?.encryptionKey ?? new Uint8Array(), bKp.keyPackage.leafNode.encryptionKey)).toBe(false);
+
+    // c proposes nothing; a removes c (by value) with a path; c learns it was removed.
+    const cBefore = c;
+    const remove = createCommit(a, { remove: [2 as LeafIndex] });
+    a = remove.state;
+    b = next(b, remove.commit);
+    const cOut = processCommit(c, remove.commit);
+    expect(cOut.kind).toBe('removed');
+    expect(a.tree.leafCount).toBe(2);
+
+    // b and a exchange application messages.
+    const m1 = encryptApplicationMessage(b, utf8('hello a'));
+    b = m1.state;
+    const r1 = decryptApplicationMessage(a, m1.message);
+    a = r1.state;
+    expect(new TextDecoder().decode(r1.plaintext)).toBe('hello a');
+    expect(r1.sender).toBe(1);
+    const m2 = encryptApplicationMessage(a, utf8('hello b'), { authenticatedData: utf8('ad') });
+    a = m2.state;
+    const r2 = decryptApplicationMessage(b, m2.message);
+    b = r2.state;
+    expect(new TextDecoder().decode(r2.plaintext)).toBe('hello b');
+    expect(new TextDecoder().decode(r2.authenticatedData)).toBe('ad');
+    // The same message cannot be decrypted twice (its key was erased).
+    expectCode(() => decryptApplicationMessage(b, m2.message), 'generation_already_used');
+
+    // Same exported secret and epoch authenticator.
+    expect(toHex(exportGroupSecret(a, 'test', utf8('ctx'), 32))).toBe(toHex(exportGroupSecret(b, 'test', utf8('ctx'), 32)));
+    expect(toHex(getEpochAuthenticator(a))).toBe(toHex(getEpochAuthenticator(b)));
+
+    // c, removed, cannot read the new epoch's messages, neither with its last state nor its earlier one.
+    expectCode(() => decryptApplicationMessage(cBefore, m2.message), 'wrong_epoch');
+    expect(cOut.kind === 'removed' && cOut.epoch === cBefore.groupContext.epoch).toBe(true);
+  });
+
+  it('commits a Remove proposal by reference and an empty commit with a path', () => {
+    let a = founder('a');
+    const bKp = member('b');
+    const cKp = member('c');
+    const add = createCommit(a, { add: [bKp.keyPackage, cKp.keyPackage] });
+    a = add.state;
+    let b = join(add.welcome, bKp);
+    let c = join(add.welcome, cKp);
+    const rm = proposeRemove(b, 0 as LeafIndex);
+    b = rm.state;
+    c = processProposalInto(c, rm.message);
+    const commit = createCommit(c);
+    c = commit.state;
+    b = next(b, commit.commit);
+    const aOut = processCommit(a, commit.commit, { proposals: [rm.message] });
+    expect(aOut.kind).toBe('removed');
+    const empty = createCommit(b, { update: true });
+    b = empty.state;
+    c = next(c, empty.commit);
+    expect(toHex(getEpochAuthenticator(c))).toBe(toHex(getEpochAuthenticator(b)));
+    expect(c.tree.leaves[0]).toBeNull();
+  });
+});
+
+function processProposalInto(s: GroupState, message: Uint8Array): GroupState {
+  return processProposal(s, message).state;
+}
+
+/** A two-member group (a, b) plus a commit by a that b has not processed yet. */
+function pendingCommit(): { a0: GroupState; b: GroupState; commit: Uint8Array; next: GroupState } {
+  const a = founder('a');
+  const bKp = member('b');
+  const add = createCommit(a, { add: [bKp.keyPackage] });
+  const b = join(add.welcome, bKp);
+  const c = createCommit(add.state, { update: true });
+  return { a0: add.state, b, commit: c.commit, next: c.state };
+}
+
+function publicMessage(bytes: Uint8Array): PublicMessage {
+  const m = decodeMlsMessage(bytes);
+  if (m.wireFormat !== 'public_message') throw new Error('not public');
+  return m.publicMessage;
+}
+
+/** Re-frames `pm` as a's member message of epoch a0 with a recomputed membership tag (signature left as given). */
+function withMembershipTag(a0: GroupState, pm: PublicMessage): Uint8Array {
+  const tbs = encodeFramedContentTbs('public_message', pm.content, a0.framing.groupContext);
+  const membershipTag = computeMembershipTag(cs, a0.epochSecrets.membershipKey, tbs, pm.auth, pm.content.contentType);
+  return encodeMlsMessage({ wireFormat: 'public_message', publicMessage: { ...pm, membershipTag } });
+}
+
+/** Re-signs modified content as a (valid signature and membership tag), keeping the confirmation tag. */
+function resigned(a0: GroupState, content: FramedContent, confirmationTag: Uint8Array): Uint8Array {
+  const signed = attachConfirmationTag(signFramedContent(cs, a0.framing.groupContext, 'public_message', content, a0.signaturePrivateKey), confirmationTag);
+  return encodeMlsMessage({ wireFormat: 'public_message', publicMessage: protectPublicMessage(cs, a0.framing, signed) });
+}
+
+function flip(bytes: Uint8Array, i = 0): Uint8Array {
+  const out = bytes.slice();
+  out[i] = (out[i] as number) ^ 1;
+  return out;
+}
+
+describe('processCommit rejections leave the state unchanged', () => {
+  const { a0, b, commit, next: aNext } = pendingCommit();
+  const pm = publicMessage(commit);
+  const before = fingerprint(b);
+
+  const cases: [string, () => Uint8Array, MlsErrorCode][] = [
+    ['bad signature', () => withMembershipTag(a0, { ...pm, auth: { ...pm.auth, signature: flip(pm.auth.signature) } }), 'signature_invalid'],
+    ['bad membership tag', () => encodeMlsMessage({ wireFormat: 'public_message', publicMessage: { ...pm, membershipTag: flip(pm.membershipTag as Uint8Array) } }), 'membership_tag_invalid'],
+    [
+      'bad confirmation tag',
+      () => withMembershipTag(a0, { ...pm, auth: { ...pm.auth, confirmationTag: flip(pm.auth.confirmationTag as Uint8Array) } }),
+      'confirmation_tag_invalid',
+    ],
+    ['wrong epoch', () => withMembershipTag(a0, { ...pm, content: { ...pm.content, epoch: pm.content.epoch + 1n } }), 'wrong_epoch'],
+    ['wrong group', () => withMembershipTag(a0, { ...pm, content: { ...pm.content, groupId: flip(pm.content.groupId) } }), 'wrong_group'],
+    [
+      'bad parent hash (path key swapped, commit re-signed)',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit' || !content.commit.path) throw new Error('no path');
+        const path = content.commit.path;
+        const nodes = path.nodes.map((n, i) => (i === 0 ? { ...n, encryptionKey: cs.kemGenerateKeyPair().publicKey } : n));
+        return resigned(a0, { ...content, commit: { ...content.commit, path: { ...path, nodes } } }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'parent_hash_invalid',
+    ],
+    [
+      'unknown proposal reference',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit') throw new Error('not a commit');
+        const commitBody = { ...content.commit, proposals: [{ type: 'reference' as const, reference: cs.randomBytes(32) }] };
+        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'proposal_ref_unknown',
+    ],
+    [
+      'committer removing itself',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit') throw new Error('not a commit');
+        const commitBody = { ...content.commit, proposals: [{ type: 'proposal' as const, proposal: { proposalType: 'remove' as const, removed: 0 } }] };
+        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'committer_removed_self',
+    ],
+    [
+      'duplicate adds',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit') throw new Error('not a commit');
+        const kp = member('d').keyPackage;
+        const add = { type: 'proposal' as const, proposal: { proposalType: 'add' as const, keyPackage: kp } };
+        return resigned(a0, { ...content, commit: { ...content.commit, proposals: [add, add] } }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'duplicate_add',
+    ],
+    [
+      'a path-requiring proposal without a path',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit') throw new Error('not a commit');
+        return resigned(a0, { ...content, commit: { proposals: [], path: null } }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'commit_path_required',
+    ],
+  ];
+
+  for (const [name, make, code] of cases) {
+    it(`${name} -> ${code}`, () => {
+      expectCode(() => processCommit(b, make()), code);
+      expect(fingerprint(b)).toBe(before);
+    });
+  }
+
+  it('the untampered commit still processes afterwards', () => {
+    const out = processCommit(b, commit);
+    expect(out.kind).toBe('next_epoch');
+    if (out.kind === 'next_epoch') expect(toHex(getEpochAuthenticator(out.state))).toBe(toHex(getEpochAuthenticator(aNext)));
+    expect(fingerprint(b)).toBe(before);
+  });
+
+  it('the committer cannot process its own commit', () => {
+    expectCode(() => processCommit(a0, commit), 'commit_from_self');
+  });
+
+  it('a committer cannot remove itself or add the same KeyPackage twice', () => {
+    expectCode(() => createCommit(a0, { remove: [0 as LeafIndex] }), 'committer_removed_self');
+    const kp = member('d').keyPackage;
+    expectCode(() => createCommit(a0, { add: [kp, kp] }), 'duplicate_add');
+  });
+
+  it('mutated commit bytes give a typed error only, and the state stays as it was', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: commit.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.boolean(), (pos, x, truncate) => {
+        const bytes = truncate ? commit.subarray(0, pos) : commit.slice();
+        if (!truncate) bytes[pos] = (bytes[pos] as number) ^ x;
+        try {
+          processCommit(b, bytes);
+        } catch (err) {
+          expect(err instanceof MlsError || err instanceof CodecError).toBe(true);
+        }
+        expect(fingerprint(b)).toBe(before);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
