@@ -1,0 +1,17 @@
+// The seam between the simulator and the device engine: the DeviceRuntime contract of @weft/merge,
+// and the pair of factories a run needs (devices, and the public resolver that sites run).
+
+import type { DeviceOptions, DeviceRuntime } from '../../merge/src/deviceApi.ts';
+import type { PublicResolver } from './resolver.ts';
+
+export type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from '../../merge/src/deviceApi.ts';
+
+/** Creates one device runtime. */
+export type DeviceFactory = (options: DeviceOptions) => DeviceRuntime;
+
+/** The engine a run drives: device factory plus the public resolver sites use. */
+export interface Engine {
+  readonly name: string;
+  readonly createDevice: DeviceFactory;
+  readonly resolve: PublicResolver;
+}

@@ -1,0 +1,20 @@
+export { createRandom, createDeviceRandom, hashLabel, type SimRandom } from './random.ts';
+export { Scheduler, type StopReason } from './scheduler.ts';
+export { Network, type LinkProfile, type SiteLink, type NetworkStats } from './network.ts';
+export { Site, measureSyncMessage, type SiteEnvironment, type SiteRejection } from './site.ts';
+export {
+  parseScenario,
+  parseScenarioText,
+  ScenarioError,
+  STEP_KINDS,
+  type Scenario,
+  type ScenarioErrorCode,
+  type Step,
+  type StepKind,
+  type NetworkSpec,
+} from './scenario.ts';
+export type { Engine, DeviceFactory } from './engine.ts';
+export type { PublicResolver, PublicResolution, ForkDecision } from './resolver.ts';
+export { runScenario, type RunOptions, type RunResult, type DeviceOutcome, type SentMessage, type OperationRecord, type PublishedEvent } from './runner.ts';
+export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, getCanonical, KEYSHARE_REASONS, type InvariantResult, type UnreadMessage, type Removal } from './invariants.ts';
+export { buildReport, formatReport, stableReportJson, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';

@@ -1,0 +1,394 @@
+// Runs a scenario: builds the sites (DagStore replicas + DagSync) and devices (the engine under
+// test), plays the steps on the discrete-event scheduler, runs until the network is quiet, and
+// collects everything the report and the invariant checks need. No wall clock decides anything:
+// performance.now() only measures the CPU time devices spend, which is reported, never used.
+
+import { createSuiteResolver, decodeEvent, DagSync, openMemoryStore } from '@weft/dag';
+import type { CID, EventBlock, EventKind } from '@weft/dag';
+import type { ProviderName } from '@weft/crypto';
+import type { DeviceRuntime, DeviceView, Effects, Engine } from './engine.ts';
+import { Network } from './network.ts';
+import type { NetworkStats } from './network.ts';
+import { createDeviceRandom, createRandom } from './random.ts';
+import type { PublicResolution } from './resolver.ts';
+import type { Scenario, Step } from './scenario.ts';
+import { Scheduler } from './scheduler.ts';
+import type { StopReason } from './scheduler.ts';
+import { measureSyncMessage, Site } from './site.ts';
+import type { SiteRejection } from './site.ts';
+
+/** Options of one run. */
+export interface RunOptions {
+  readonly engine: Engine;
+  /** Overrides the scenario's seed. */
+  readonly seed?: number;
+  readonly provider?: ProviderName;
+  /** Receives one line per step and per device error, for debugging. */
+  readonly trace?: (line: string) => void;
+}
+
+/** An event a device published. */
+export interface PublishedEvent {
+  readonly cid: string;
+  readonly kind: EventKind;
+  readonly author: string;
+  readonly base?: string;
+  readonly resolves: readonly string[];
+  readonly bytes: number;
+  readonly at: number;
+  /** Index of the operation that produced it; absent for events made by ingest or tick (rebases). */
+  readonly op?: number;
+}
+
+/** One scenario step that asked a device to do something. */
+export interface OperationRecord {
+  readonly step: number;
+  readonly label: string;
+  readonly kind: Step['do'];
+  readonly by: string;
+  readonly at: number;
+  readonly members?: readonly string[];
+  readonly text?: string;
+  /** CIDs of the events it published. */
+  readonly published: string[];
+  /** Why the engine refused it, if it did. */
+  error?: string;
+}
+
+/** An application message a device sent. */
+export interface SentMessage {
+  readonly cid: string;
+  readonly label: string;
+  readonly sender: string;
+  readonly text: string;
+  readonly epoch: string;
+  readonly at: number;
+}
+
+/** A device at the end of the run. */
+export interface DeviceOutcome {
+  readonly id: string;
+  readonly site: string;
+  readonly online: boolean;
+  readonly view: DeviceView;
+  /** CPU ms spent inside the device's engine calls. */
+  readonly cpuMs: number;
+  /** CIDs the device authored or was handed (for "knew of the removal"). */
+  readonly seen: ReadonlySet<string>;
+  /** Simulated time at which the device first saw each CID. */
+  readonly seenAt: ReadonlyMap<string, number>;
+}
+
+/** A site at the end of the run. */
+export interface SiteOutcome {
+  readonly name: string;
+  readonly heads: readonly string[];
+  readonly events: number;
+  readonly resolution: PublicResolution | null;
+  readonly rejections: readonly SiteRejection[];
+  readonly abandoned: readonly string[];
+}
+
+/** Everything a run produced. */
+export interface RunResult {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly engine: string;
+  readonly quiet: boolean;
+  readonly stopReason: StopReason;
+  readonly endTime: number;
+  readonly schedulerSteps: number;
+  readonly group: string | null;
+  readonly devices: readonly DeviceOutcome[];
+  readonly sites: readonly SiteOutcome[];
+  readonly published: readonly PublishedEvent[];
+  readonly operations: readonly OperationRecord[];
+  readonly messages: readonly SentMessage[];
+  /** Engine exceptions while ingesting or ticking (should be none). */
+  readonly deviceErrors: readonly string[];
+  /** Times of heal steps and of devices coming back online. */
+  readonly heals: readonly number[];
+  /** Events of the group at the first site, topological order (for the DAG picture). */
+  readonly blocks: readonly EventBlock[];
+  readonly network: NetworkStats;
+}
+
+class DeviceHost {
+  online = true;
+  outbox: Uint8Array[] = [];
+  backlog: EventBlock[] = [];
+  upAt = 0;
+  downAt = 0;
+  cpuMs = 0;
+  readonly seen = new Set<string>();
+  readonly seenAt = new Map<string, number>();
+  readonly wakes = new Set<number>();
+  constructor(
+    readonly id: string,
+    readonly site: string,
+    readonly runtime: DeviceRuntime,
+  ) {}
+  see(cid: string, at: number): void {
+    if (this.seen.has(cid)) return;
+    this.seen.add(cid);
+    this.seenAt.set(cid, at);
+  }
+}
+
+/** Runs one scenario with one engine and returns the raw outcome. */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  const seed = options.seed ?? scenario.seed;
+  const scheduler = new Scheduler();
+  const net = new Network(scheduler, createRandom(seed, 'network'), scenario.sites, scenario.network, scenario.network.links);
+  const trace = options.trace ?? (() => undefined);
+  const published: PublishedEvent[] = [];
+  const operations: OperationRecord[] = [];
+  const messages: SentMessage[] = [];
+  const deviceErrors: string[] = [];
+  const heals: number[] = [];
+  let group: CID | null = null;
+
+  const hosts = new Map<string, DeviceHost>();
+  for (const [id, site] of Object.entries(scenario.devices)) {
+    const runtime = options.engine.createDevice({
+      id,
+      suite: scenario.suite,
+      provider: options.provider ?? 'node',
+      random: createDeviceRandom(seed, id),
+      ...(scenario.retention ? { retention: scenario.retention } : {}),
+      ...(scenario.rebaseIntervalMs !== undefined ? { rebaseIntervalMs: scenario.rebaseIntervalMs } : {}),
+    });
+    hosts.set(id, new DeviceHost(id, site, runtime));
+  }
+  const host = (id: string): DeviceHost => hosts.get(id)!;
+
+  const sites = new Map<string, Site>();
+  for (const name of scenario.sites) {
+    const store = await openMemoryStore({ resolveSuite: createSuiteResolver(options.provider ?? 'node') });
+    const peers = scenario.sites.filter((s) => s !== name);
+    const devices = [...hosts.values()].filter((h) => h.site === name).map((h) => h.id);
+    const site = new Site(name, store, new DagSync(store), peers, devices, scenario.network.syncIntervalMs, {
+      now: () => scheduler.now,
+      schedule: (at, label, run) => scheduler.schedule(at, label, run),
+      isConnected: (peer) => net.isConnected(name, peer),
+      sendToPeer: (peer, message) =>
+        net.sendSite(name, peer, measureSyncMessage(message), `${message.type} ${name}->${peer}`, () => sites.get(peer)!.receiveFromPeer(name, message)),
+      relayToDevice: (device, block) => sendDown(host(device), block),
+    });
+    sites.set(name, site);
+  }
+
+  // Device <-> own site hops: reliable and in order per direction; an offline device's traffic waits.
+  const sendUp = (h: DeviceHost, bytes: Uint8Array): void => {
+    if (!h.online) {
+      h.outbox.push(bytes);
+      return;
+    }
+    h.upAt = Math.max(h.upAt, scheduler.now + net.drawDeviceLatency(scenario.network.deviceLatency));
+    scheduler.schedule(h.upAt, `up ${h.id}`, async () => {
+      await sites.get(h.site)!.receiveFromDevice(h.id, bytes);
+    });
+  };
+  const sendDown = (h: DeviceHost, block: EventBlock): void => {
+    if (!h.online) {
+      h.backlog.push(block);
+      return;
+    }
+    h.downAt = Math.max(h.downAt, scheduler.now + net.drawDeviceLatency(scenario.network.deviceLatency));
+    scheduler.schedule(h.downAt, `down ${h.id}`, () => {
+      if (!h.online) {
+        h.backlog.push(block);
+        return;
+      }
+      h.see(block.cid.toString(), scheduler.now);
+      call(h, 'ingest', () => h.runtime.ingest(block.bytes, scheduler.now));
+    });
+  };
+  const wake = (h: DeviceHost, at: number): void => {
+    if (h.wakes.has(at)) return;
+    h.wakes.add(at);
+    scheduler.schedule(at, `tick ${h.id}`, () => {
+      h.wakes.delete(at);
+      call(h, 'tick', () => h.runtime.tick(scheduler.now));
+    });
+  };
+
+  /** Runs one engine call, charging its CPU time to the device; returns false when it threw. */
+  const call = (h: DeviceHost, what: string, fn: () => Effects, op?: OperationRecord, opIndex?: number): boolean => {
+    let effects: Effects;
+    const t0 = performance.now();
+    try {
+      effects = fn();
+    } catch (e) {
+      const msg = e instanceof Error ? `${e.name === 'Error' ? '' : e.name + ': '}${e.message}` : String(e);
+      if (op) op.error = msg;
+      else deviceErrors.push(`${h.id} ${what} at ${scheduler.now}: ${msg}`);
+      trace(`! ${h.id} ${what}: ${msg}`);
+      return false;
+    } finally {
+      h.cpuMs += performance.now() - t0;
+    }
+    for (const bytes of effects.publish) {
+      const checked = decodeEvent(bytes);
+      const cid = checked.cid.toString();
+      const ev = checked.event;
+      if (ev.kind === 'genesis') group = checked.cid;
+      published.push({
+        cid,
+        kind: ev.kind,
+        author: h.id,
+        ...(ev.base ? { base: ev.base.toString() } : {}),
+        resolves: (ev.resolves ?? []).map(String),
+        bytes: bytes.length,
+        at: scheduler.now,
+        ...(opIndex !== undefined ? { op: opIndex } : {}),
+      });
+      h.see(cid, scheduler.now);
+      if (op) op.published.push(cid);
+      if (ev.kind === 'message' && op?.kind === 'send' && ev.base) {
+        messages.push({ cid, label: op.label, sender: h.id, text: op.text ?? '', epoch: ev.base.toString(), at: scheduler.now });
+      }
+      sendUp(h, bytes);
+    }
+    if (effects.wakeAt !== undefined) wake(h, effects.wakeAt);
+    return true;
+  };
+
+  const perform = (step: Step, index: number): void => {
+    const now = scheduler.now;
+    trace(`${now} ${JSON.stringify(step)}`);
+    switch (step.do) {
+      case 'partition':
+        net.partition(step.groups);
+        return;
+      case 'heal':
+        heals.push(now);
+        for (const [a, b] of net.heal()) {
+          sites.get(a)!.linkUp(b);
+          sites.get(b)!.linkUp(a);
+        }
+        return;
+      case 'offline':
+        host(step.device).online = false;
+        return;
+      case 'online': {
+        const h = host(step.device);
+        if (h.online) return;
+        h.online = true;
+        heals.push(now);
+        const outbox = h.outbox.splice(0);
+        const backlog = h.backlog.splice(0);
+        for (const b of outbox) sendUp(h, b);
+        for (const b of backlog) sendDown(h, b);
+        return;
+      }
+      case 'settle':
+        return;
+      default:
+        break;
+    }
+    const h = host(step.by);
+    const op: OperationRecord = {
+      step: index,
+      label: step.id ?? `${step.do}:${step.by}#${index}`,
+      kind: step.do,
+      by: step.by,
+      at: now,
+      published: [],
+      ...('members' in step ? { members: step.members } : {}),
+      ...(step.do === 'send' ? { text: step.text } : {}),
+    };
+    const opIndex = operations.push(op) - 1;
+    switch (step.do) {
+      case 'create':
+        call(h, 'create', () => h.runtime.createGroup(now), op, opIndex);
+        return;
+      case 'add': {
+        const kps: Uint8Array[] = [];
+        for (const m of step.members) {
+          const mh = host(m);
+          const t0 = performance.now();
+          try {
+            kps.push(mh.runtime.createKeyPackage());
+          } catch (e) {
+            op.error = `createKeyPackage(${m}): ${e instanceof Error ? e.message : String(e)}`;
+            return;
+          } finally {
+            mh.cpuMs += performance.now() - t0;
+          }
+        }
+        call(h, 'add', () => h.runtime.add(kps, now), op, opIndex);
+        return;
+      }
+      case 'remove':
+        call(h, 'remove', () => h.runtime.remove([...step.members], now), op, opIndex);
+        return;
+      case 'update':
+        call(h, 'update', () => h.runtime.update(now), op, opIndex);
+        return;
+      case 'send':
+        call(h, 'send', () => h.runtime.send(step.text, now), op, opIndex);
+        return;
+    }
+  };
+
+  const bounds = { maxTime: scenario.limits.maxTimeMs, maxSteps: scenario.limits.maxSteps };
+  let stop: StopReason = 'quiet';
+  let lastStepAt = 0;
+  for (const [i, step] of scenario.steps.entries()) {
+    const target = step.at ?? (step.delay !== undefined ? lastStepAt + step.delay : undefined);
+    stop = await scheduler.run(target === undefined ? bounds : { ...bounds, until: target });
+    if (stop === 'time_limit' || stop === 'step_limit') break;
+    if (target !== undefined) scheduler.advanceTo(target);
+    lastStepAt = scheduler.now;
+    perform(step, i);
+  }
+  if (stop !== 'time_limit' && stop !== 'step_limit') stop = await scheduler.run(bounds);
+  if (stop !== 'quiet') trace(`not quiet: ${stop}; next: ${scheduler.peekLabels().join(', ')}`);
+
+  const siteOutcomes: SiteOutcome[] = [];
+  let blocks: EventBlock[] = [];
+  for (const site of sites.values()) {
+    let heads: string[] = [];
+    let resolution: PublicResolution | null = null;
+    let events = 0;
+    if (group) {
+      heads = (await site.store.getHeads(group)).map(String);
+      const list: EventBlock[] = [];
+      for await (const b of site.store.iterateBlocks(group)) list.push(b);
+      events = list.length;
+      if (list.length > 0) resolution = options.engine.resolve(list);
+      if (blocks.length === 0) blocks = list;
+    }
+    siteOutcomes.push({ name: site.name, heads, events, resolution, rejections: site.rejections, abandoned: site.abandoned });
+    await site.store.close();
+  }
+  const devices: DeviceOutcome[] = [...hosts.values()].map((h) => ({
+    id: h.id,
+    site: h.site,
+    online: h.online,
+    view: h.runtime.view(),
+    cpuMs: h.cpuMs,
+    seen: h.seen,
+    seenAt: h.seenAt,
+  }));
+  return {
+    scenario,
+    seed,
+    engine: options.engine.name,
+    quiet: stop === 'quiet',
+    stopReason: stop,
+    endTime: scheduler.now,
+    schedulerSteps: scheduler.steps,
+    group: group ? (group as CID).toString() : null,
+    devices,
+    sites: siteOutcomes,
+    published,
+    operations,
+    messages,
+    deviceErrors,
+    heals,
+    blocks,
+    network: { ...net.stats },
+  };
+}
