@@ -1,0 +1,734 @@
+// The device runtime (deviceApi.ts contract): a state machine over one group's public ledger and
+// this device's worlds. Calls in, effects out; no clock, no I/O, randomness only from the injected
+// source. `ingest` never throws: bad input is recorded as a typed Rejection (Effects.rejected).
+
+import { getCipherSuite, type CipherSuite } from '@weft/crypto';
+import { toHex } from '@weft/codec';
+import { buildEvent, cidFromKey, cidKey, decodeEvent, getEventGroup, type CheckedEvent, type EventSigner } from '@weft/dag';
+import { decodeMlsMessage, encodeMlsMessage, type KeyPackage, type Welcome } from '@weft/tree';
+import type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from './deviceApi.ts';
+import { MergeError, codeOf, toRejection, type MergeErrorCode, type Rejection } from './errors.ts';
+import { PublicLedger, type CanonicalChain, type LedgerEntry } from './canonicalChain.ts';
+import { getIdentity, listIdentities, type PublicEpoch } from './publicState.ts';
+import { computeRebaseIntents, hasRebaseWork, type RebaseIntents } from './rebase.ts';
+import { computeDutyDeadline, computeDutyOrder } from './dutyOrder.ts';
+import { DEFAULT_RETENTION, applyRetention, evictWorlds, reportExposure, type EvictionReport, type ExposureEntry } from './retention.ts';
+import {
+  buildCommit,
+  buildRejoinProposal,
+  buildUpdateProposal,
+  createGenesisWorld,
+  createOwnKeyPackage,
+  decryptText,
+  encryptText,
+  joinFromWelcome,
+  processCommit,
+  readKeyPackage,
+  type DeviceKeys,
+  type OwnKeyPackage,
+  type World,
+} from './worlds.ts';
+
+/** Effects plus what the merge engine adds: typed rejections of ingested input and refusals of actions. */
+export interface MergeEffects extends Effects {
+  /** Events this call refused (never stored, state unchanged). */
+  rejected?: Rejection[];
+  /** Why an action did nothing (e.g. 'removal_pending' for send). */
+  refused?: Rejection;
+}
+
+/** What this device last did about a rebase, for tests and reports. */
+export interface RebaseRecord {
+  /** CID string of the rebase commit. */
+  readonly commit: string;
+  /** CID strings it lists in `resolves`. */
+  readonly resolves: string[];
+  readonly removed: string[];
+  readonly added: string[];
+  /** Identities whose Update proposals it committed. */
+  readonly updated: string[];
+}
+
+/** The device runtime with Weft's additions (all optional for drivers). */
+export interface MergeDevice extends DeviceRuntime {
+  createGroup(now: number): MergeEffects;
+  add(keyPackages: Uint8Array[], now: number): MergeEffects;
+  remove(identities: string[], now: number): MergeEffects;
+  update(now: number): MergeEffects;
+  send(text: string, now: number): MergeEffects;
+  ingest(event: Uint8Array, now: number): MergeEffects;
+  tick(now: number): MergeEffects;
+  /** Gives the device another member's KeyPackage for re-adds (the KeyPackage directory). */
+  offerKeyPackage(keyPackage: Uint8Array): void;
+  /** Drops private state of epochs below `height` (DAG height), except the head; returns what went. */
+  evictBefore(height: number): EvictionReport;
+  /** What private epoch state is held, why, and until which head height. */
+  reportExposure(): ExposureEntry[];
+  /** The public canonical chain of the device's group, or null. */
+  getCanonicalChain(): CanonicalChain | null;
+  /** Every rejection recorded so far (bounded, oldest first). */
+  listRejections(): Rejection[];
+  /** Rebase commits this device made. */
+  listRebases(): RebaseRecord[];
+  /** The open intents at the head, as every replica computes them (null before a group). */
+  getRebaseIntents(): RebaseIntents | null;
+  /** Epoch CID strings for which this device holds a world. */
+  listWorlds(): string[];
+  /** The public ledger of the device's group (read-only use). */
+  getLedger(): PublicLedger | null;
+}
+
+const MAX_REJECTIONS = 1000;
+const MAX_OWN_KEY_PACKAGES = 64;
+const MAX_LEDGERS = 4;
+const MAX_RESOLVES = 256;
+
+interface MessageRecord {
+  /** Undefined for our own message until its event is accepted. */
+  readonly entry: LedgerEntry | undefined;
+  text: string | null;
+  sender: string | null;
+  reason: string | null;
+}
+
+/** Creates a device runtime. */
+export function createDevice(options: DeviceOptions): MergeDevice {
+  return new Device(options);
+}
+
+class Device implements MergeDevice {
+  readonly id: string;
+  readonly #cs: CipherSuite;
+  readonly #keys: DeviceKeys;
+  readonly #signer: EventSigner;
+  readonly #policy: RetentionPolicy;
+  readonly #interval: number;
+  readonly #own = new Map<string, OwnKeyPackage>();
+  readonly #directory = new Map<string, KeyPackage>();
+  readonly #ledgers = new Map<string, PublicLedger>();
+  #group: string | null = null;
+  readonly #worlds = new Map<string, World>();
+  /** Why an epoch has no world (removed, base_evicted, world_failed, evicted...). */
+  readonly #noWorld = new Map<string, string>();
+  readonly #updateKeys = new Map<string, Uint8Array>();
+  readonly #proposedOn = new Set<string>();
+  readonly #rejoinOn = new Set<string>();
+  readonly #committedOn = new Set<string>();
+  readonly #pendingOwn = new Map<string, (e: PublicEpoch) => World>();
+  readonly #messages = new Map<string, MessageRecord>();
+  readonly #rejections: Rejection[] = [];
+  readonly #rebases: RebaseRecord[] = [];
+  #duty: { head: string; since: number } | null = null;
+  #intents: { head: string; version: number; value: RebaseIntents | null } | null = null;
+  #version = 0;
+
+  constructor(options: DeviceOptions) {
+    this.id = options.id;
+    this.#cs = getCipherSuite(options.suite, options.provider ?? 'node', { random: options.random });
+    const signature = this.#cs.signatureGenerateKeyPair();
+    this.#keys = { identity: options.id, signature };
+    this.#signer = { suite: this.#cs, privateKey: signature.privateKey, publicKey: signature.publicKey };
+    this.#policy = options.retention ?? DEFAULT_RETENTION;
+    this.#interval = options.rebaseIntervalMs ?? 1000;
+  }
+
+  // ---- public API -------------------------------------------------------------------------
+
+  createKeyPackage(): Uint8Array {
+    const own = createOwnKeyPackage(this.#cs, this.#keys);
+    this.#rememberOwn(own);
+    return own.bytes;
+  }
+
+  createGroup(now: number): MergeEffects {
+    const fx = this.#effects();
+    if (this.#group !== null) return this.#refuse(fx, 'already_in_group', 'this device is already in a group');
+    const own = createOwnKeyPackage(this.#cs, this.#keys);
+    const checked = buildEvent({ kind: 'genesis', suite: this.#cs.id, parents: [], body: own.bytes }, this.#signer);
+    const ledger = this.#ledgerFor(cidKey(checked.cid));
+    if (!ledger) return this.#refuse(fx, 'event_invalid', 'too many groups');
+    this.#group = ledger.groupKey;
+    const report = ledger.add(checked.bytes);
+    const epoch0 = ledger.getEpoch(cidKey(checked.cid));
+    if (!epoch0) return this.#refuse(fx, 'event_invalid', `genesis refused: ${report.rejected[0]?.message ?? '?'}`);
+    this.#worlds.set(epoch0.key, createGenesisWorld(this.#cs, epoch0, own));
+    fx.publish.push(checked.bytes);
+    this.#after(now, fx, true);
+    return fx;
+  }
+
+  add(keyPackages: Uint8Array[], now: number): MergeEffects {
+    const fx = this.#effects();
+    let kps: KeyPackage[];
+    try {
+      kps = keyPackages.map(readKeyPackage);
+    } catch (e) {
+      return this.#refuseError(fx, e);
+    }
+    this.#commitOnHead(now, fx, { adds: kps, removeIdentities: [] });
+    return fx;
+  }
+
+  remove(identities: string[], now: number): MergeEffects {
+    const fx = this.#effects();
+    this.#commitOnHead(now, fx, { adds: [], removeIdentities: identities });
+    return fx;
+  }
+
+  update(now: number): MergeEffects {
+    const fx = this.#effects();
+    this.#commitOnHead(now, fx, { adds: [], removeIdentities: [] });
+    return fx;
+  }
+
+  send(text: string, now: number): MergeEffects {
+    const fx = this.#effects();
+    const ledger = this.#ledger();
+    const head = ledger?.head;
+    if (!ledger || !head) return this.#refuse(fx, 'no_group', 'no group yet');
+    const world = this.#worlds.get(head.key);
+    if (!world) return this.#refuse(fx, 'no_world', 'no world for the canonical head');
+    const intents = this.#getIntents();
+    if (intents && intents.removes.length > 0) {
+      return this.#refuse(fx, 'removal_pending', `the head still holds ${intents.removes.map((r) => r.identity).join(', ')}, removed on another branch; waiting for the rebase`);
+    }
+    try {
+      const body = encryptText(this.#cs, world, this.#keys, text);
+      const checked = this.#build('message', head.key, world.leaf, body);
+      this.#messages.set(cidKey(checked.cid), { entry: undefined, text, sender: this.id, reason: null });
+      this.#ingestOwn(checked, now, fx);
+    } catch (e) {
+      return this.#refuseError(fx, e);
+    }
+    this.#after(now, fx, false);
+    return fx;
+  }
+
+  ingest(event: Uint8Array, now: number): MergeEffects {
+    const fx = this.#effects();
+    let groupKey: string;
+    try {
+      groupKey = cidKey(getEventGroup(decodeEvent(event)));
+    } catch (e) {
+      this.#reject(fx, new MergeError('event_invalid', `event does not decode: ${e instanceof Error ? e.message : String(e)}`, undefined, codeOf(e)));
+      return fx;
+    }
+    const ledger = this.#ledgerFor(groupKey);
+    if (!ledger) {
+      this.#reject(fx, new MergeError('wrong_group', 'event of a group this device does not follow'));
+      return fx;
+    }
+    const changed = this.#feed(ledger, event, now, fx);
+    this.#after(now, fx, changed);
+    return fx;
+  }
+
+  tick(now: number): MergeEffects {
+    const fx = this.#effects();
+    this.#after(now, fx, false);
+    return fx;
+  }
+
+  view(): DeviceView {
+    const ledger = this.#ledger();
+    const head = ledger?.head ?? null;
+    const world = head ? this.#worlds.get(head.key) : undefined;
+    return {
+      id: this.id,
+      group: this.#group === null ? null : cidFromKey(this.#group).toString(),
+      head: head ? cidFromKey(head.key).toString() : null,
+      epoch: head ? Number(head.epoch) : null,
+      members: head ? listIdentities(head) : [],
+      treeHash: head ? toHex(head.groupContext.treeHash) : null,
+      exporter: world ? world.exporter : null,
+      messages: this.#listMessages(),
+    };
+  }
+
+  offerKeyPackage(keyPackage: Uint8Array): void {
+    try {
+      const kp = readKeyPackage(keyPackage);
+      this.#directory.set(getIdentity(kp.leafNode), kp);
+    } catch {
+      // a bad KeyPackage is simply not kept
+    }
+  }
+
+  evictBefore(height: number): EvictionReport {
+    const head = this.#ledger()?.head?.key ?? null;
+    return evictWorlds(this.#worlds, head, height, height, this.#noWorld);
+  }
+
+  reportExposure(): ExposureEntry[] {
+    return reportExposure(this.#worlds, this.#ledger()?.head?.key ?? null, this.#policy);
+  }
+
+  getCanonicalChain(): CanonicalChain | null {
+    const l = this.#ledger();
+    return l && l.head ? l.describe() : null;
+  }
+
+  listRejections(): Rejection[] {
+    return [...this.#rejections];
+  }
+
+  listRebases(): RebaseRecord[] {
+    return [...this.#rebases];
+  }
+
+  getRebaseIntents(): RebaseIntents | null {
+    return this.#getIntents();
+  }
+
+  listWorlds(): string[] {
+    return [...this.#worlds.keys()].map((k) => cidFromKey(k).toString());
+  }
+
+  getLedger(): PublicLedger | null {
+    return this.#ledger();
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  #effects(): MergeEffects {
+    return { publish: [] };
+  }
+
+  #refuse(fx: MergeEffects, code: MergeErrorCode, message: string): MergeEffects {
+    fx.refused = toRejection(new MergeError(code, message));
+    return fx;
+  }
+
+  #refuseError(fx: MergeEffects, e: unknown): MergeEffects {
+    if (e instanceof MergeError) fx.refused = toRejection(e);
+    else fx.refused = toRejection(new MergeError('world_failed', e instanceof Error ? e.message : String(e), undefined, codeOf(e)));
+    return fx;
+  }
+
+  #reject(fx: MergeEffects, e: MergeError | Rejection): void {
+    const r = e instanceof MergeError ? toRejection(e) : e;
+    (fx.rejected ??= []).push(r);
+    this.#rejections.push(r);
+    if (this.#rejections.length > MAX_REJECTIONS) this.#rejections.shift();
+  }
+
+  #rememberOwn(own: OwnKeyPackage): void {
+    this.#own.set(own.ref, own);
+    while (this.#own.size > MAX_OWN_KEY_PACKAGES) {
+      const first = this.#own.keys().next();
+      if (first.done) break;
+      this.#own.delete(first.value);
+    }
+  }
+
+  #ledger(): PublicLedger | null {
+    return this.#group === null ? null : (this.#ledgers.get(this.#group) ?? null);
+  }
+
+  #ledgerFor(groupKey: string): PublicLedger | null {
+    let l = this.#ledgers.get(groupKey);
+    if (!l) {
+      // Before joining, a device follows the few groups its site feeds it; after, only its own.
+      if (this.#group !== null && groupKey !== this.#group) return null;
+      if (this.#ledgers.size >= MAX_LEDGERS) return null;
+      l = new PublicLedger(groupKey, { provider: this.#cs.provider });
+      this.#ledgers.set(groupKey, l);
+    }
+    return l;
+  }
+
+  /** Parents for a new event: the heads, highest first, at most 20. */
+  #parents(ledger: PublicLedger): CheckedEvent['event']['parents'] {
+    const heads = [...ledger.heads].map((k) => ({ k, h: ledger.entries.get(k)?.height ?? 0 }));
+    heads.sort((a, b) => b.h - a.h || (a.k < b.k ? -1 : 1));
+    return heads.slice(0, 20).map((x) => cidFromKey(x.k));
+  }
+
+  #build(kind: 'commit' | 'proposal' | 'welcome' | 'message', base: string, leaf: number | undefined, body: Uint8Array, extra: { resolves?: string[]; parents?: string[] } = {}): CheckedEvent {
+    const ledger = this.#ledger() as PublicLedger;
+    const parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger);
+    return buildEvent(
+      {
+        kind,
+        group: cidFromKey(ledger.groupKey),
+        parents,
+        base: cidFromKey(base),
+        body,
+        ...(extra.resolves && extra.resolves.length > 0 ? { resolves: extra.resolves.map(cidFromKey) } : {}),
+        ...(leaf === undefined ? {} : { leaf }),
+      },
+      this.#signer,
+    );
+  }
+
+  /** Ingests an event this device made, and publishes it. */
+  #ingestOwn(checked: CheckedEvent, now: number, fx: MergeEffects): void {
+    const ledger = this.#ledger() as PublicLedger;
+    fx.publish.push(checked.bytes);
+    this.#feed(ledger, checked.bytes, now, fx);
+  }
+
+  /** Adds an event to a ledger and reacts to everything it accepted. Returns true when handshakes changed. */
+  #feed(ledger: PublicLedger, bytes: Uint8Array, _now: number, fx: MergeEffects): boolean {
+    const report = ledger.add(bytes);
+    for (const r of report.rejected) this.#reject(fx, r);
+    let changed = report.chainChangedAt !== null;
+    for (const entry of report.accepted) {
+      if (entry.kind === 'commit' || entry.kind === 'proposal') {
+        changed = true;
+        this.#version++;
+      }
+      if (ledger.groupKey !== this.#group) {
+        if (entry.kind === 'welcome') this.#onWelcome(ledger, entry);
+        continue;
+      }
+      if (entry.kind === 'commit') this.#onCommit(ledger, entry.key);
+      else if (entry.kind === 'welcome') this.#onWelcome(ledger, entry);
+      else if (entry.kind === 'message') this.#onMessage(ledger, entry);
+    }
+    return changed;
+  }
+
+  #onCommit(ledger: PublicLedger, key: string): void {
+    const epoch = ledger.getEpoch(key);
+    if (!epoch || !epoch.base || this.#worlds.has(key)) return;
+    const finish = this.#pendingOwn.get(key);
+    if (finish) {
+      this.#pendingOwn.delete(key);
+      try {
+        this.#install(ledger, finish(epoch));
+      } catch (e) {
+        this.#noWorld.set(key, codeOf(e));
+      }
+      return;
+    }
+    const base = this.#worlds.get(epoch.base);
+    if (!base) {
+      this.#noWorld.set(key, this.#noWorld.get(epoch.base) === 'evicted' ? 'base_evicted' : 'no_world');
+      return;
+    }
+    try {
+      const out = processCommit(this.#cs, base, ledger.getEpoch(epoch.base) as PublicEpoch, epoch, (ref) => this.#updateKeys.get(ref));
+      if (out.kind === 'removed') this.#noWorld.set(key, 'removed');
+      else this.#install(ledger, out.world);
+    } catch (e) {
+      this.#noWorld.set(key, e instanceof MergeError ? e.code : codeOf(e));
+    }
+  }
+
+  /** Installs a world, then processes what waited for it: child commits and messages. */
+  #install(ledger: PublicLedger, world: World): void {
+    const stack = [world];
+    while (stack.length > 0) {
+      const w = stack.pop() as World;
+      this.#worlds.set(w.key, w);
+      this.#noWorld.delete(w.key);
+      for (const rec of this.#messages.values()) {
+        if (rec.text === null && rec.entry && rec.entry.checked.event.base && cidKey(rec.entry.checked.event.base) === w.key) this.#decrypt(ledger, rec);
+      }
+      for (const child of ledger.childrenByBase.get(w.key) ?? []) {
+        if (this.#worlds.has(child)) continue;
+        const epoch = ledger.getEpoch(child) as PublicEpoch;
+        try {
+          const out = processCommit(this.#cs, w, ledger.getEpoch(w.key) as PublicEpoch, epoch, (ref) => this.#updateKeys.get(ref));
+          if (out.kind === 'removed') this.#noWorld.set(child, 'removed');
+          else stack.push(out.world);
+        } catch (e) {
+          this.#noWorld.set(child, e instanceof MergeError ? e.code : codeOf(e));
+        }
+      }
+    }
+  }
+
+  #onWelcome(ledger: PublicLedger, entry: LedgerEntry): void {
+    const base = entry.checked.event.base;
+    if (!base) return;
+    const commitKey = cidKey(base);
+    if (this.#worlds.has(commitKey)) return;
+    const epoch = ledger.getEpoch(commitKey);
+    if (!epoch) return;
+    let welcome;
+    try {
+      const m = decodeMlsMessage(entry.checked.event.body);
+      if (m.wireFormat !== 'welcome') return;
+      welcome = m.welcome;
+    } catch {
+      return;
+    }
+    for (const s of welcome.secrets) {
+      const own = this.#own.get(toHex(s.newMember));
+      if (!own) continue;
+      try {
+        const world = joinFromWelcome(this.#cs, welcome, epoch, own);
+        if (this.#group === null) this.#group = ledger.groupKey;
+        if (ledger.groupKey !== this.#group) return;
+        this.#install(ledger, world);
+        // Messages seen before joining were recorded only once we follow this group.
+        for (const m of ledger.entries.values()) if (m.kind === 'message' && !this.#messages.has(m.key)) this.#onMessage(ledger, m);
+      } catch (e) {
+        this.#noWorld.set(commitKey, e instanceof MergeError ? e.code : codeOf(e));
+      }
+      return;
+    }
+  }
+
+  #onMessage(ledger: PublicLedger, entry: LedgerEntry): void {
+    const existing = this.#messages.get(entry.key);
+    if (existing) {
+      // our own message: keep the plaintext recorded at send time, attach the entry
+      if (!existing.entry) this.#messages.set(entry.key, { ...existing, entry });
+      return;
+    }
+    const rec: MessageRecord = { entry, text: null, sender: null, reason: null };
+    this.#messages.set(entry.key, rec);
+    this.#decrypt(ledger, rec);
+  }
+
+  #decrypt(ledger: PublicLedger, rec: MessageRecord): void {
+    const entry = rec.entry;
+    const base = entry?.checked.event.base;
+    if (!entry || !base) return;
+    const key = cidKey(base);
+    const world = this.#worlds.get(key);
+    const epoch = ledger.getEpoch(key);
+    if (!epoch) return;
+    if (!world) {
+      rec.reason = this.#noWorld.get(key) ?? (epoch.leafOf.has(this.id) ? 'no_world' : 'not_member');
+      return;
+    }
+    try {
+      const out = decryptText(this.#cs, world, epoch, entry.checked.event.body);
+      rec.text = out.text;
+      rec.sender = out.sender;
+      rec.reason = null;
+    } catch (e) {
+      rec.reason = e instanceof MergeError && e.code === 'no_world' ? 'evicted' : `decrypt_failed:${codeOf(e)}`;
+    }
+  }
+
+  #listMessages(): MessageView[] {
+    const ledger = this.#ledger();
+    const out: { h: number; k: string; v: MessageView }[] = [];
+    for (const [k, rec] of this.#messages) {
+      const entry = rec.entry;
+      if (!entry) continue;
+      const base = entry.checked.event.base;
+      const baseKey = base ? cidKey(base) : '';
+      const epoch = ledger?.getEpoch(baseKey);
+      let sender = rec.sender;
+      if (sender === null && epoch) {
+        const leaf = entry.checked.event.author.leaf;
+        const node = leaf === undefined ? null : epoch.tree.leaves[leaf];
+        sender = node ? getIdentity(node) : '?';
+      }
+      let reason = rec.reason;
+      if (rec.text === null && reason === null) reason = this.#noWorld.get(baseKey) ?? 'no_world';
+      const v: MessageView = { cid: entry.cid.toString(), epoch: base ? base.toString() : '', sender: sender ?? '?', text: rec.text };
+      if (rec.text === null && reason !== null) v.reason = reason;
+      out.push({ h: entry.height, k, v });
+    }
+    out.sort((a, b) => a.h - b.h || (a.k < b.k ? -1 : 1));
+    return out.map((x) => x.v);
+  }
+
+  #getIntents(): RebaseIntents | null {
+    const ledger = this.#ledger();
+    const head = ledger?.head;
+    if (!ledger || !head) return null;
+    if (this.#intents && this.#intents.head === head.key && this.#intents.version === this.#version) return this.#intents.value;
+    const value = computeRebaseIntents(ledger);
+    this.#intents = { head: head.key, version: this.#version, value };
+    return value;
+  }
+
+  // ---- commits ----------------------------------------------------------------------------
+
+  #commitOnHead(now: number, fx: MergeEffects, req: { adds: KeyPackage[]; removeIdentities: string[] }): void {
+    const ledger = this.#ledger();
+    const head = ledger?.head;
+    if (!ledger || !head) {
+      this.#refuse(fx, 'no_group', 'no group yet');
+      return;
+    }
+    const world = this.#worlds.get(head.key);
+    if (!world) {
+      this.#refuse(fx, 'no_world', 'no world for the canonical head');
+      return;
+    }
+    const removes: number[] = [];
+    for (const id of req.removeIdentities) {
+      const leaf = head.leafOf.get(id);
+      if (leaf === undefined) {
+        this.#refuse(fx, 'unknown_member', `${id} is not a member of the head`);
+        return;
+      }
+      if (!removes.includes(leaf)) removes.push(leaf);
+    }
+    // Pending Update proposals on the head ride along, so refreshes are committed together.
+    const intents = this.#getIntents();
+    const updates = (intents?.updates ?? []).filter((u) => u.senderLeaf !== world.leaf && !removes.includes(u.senderLeaf ?? -1));
+    try {
+      this.#makeCommit(ledger, head, world, { removes, adds: req.adds, updates }, [], now, fx);
+    } catch (e) {
+      this.#refuseError(fx, e);
+      return;
+    }
+    this.#after(now, fx, true);
+  }
+
+  /** Builds, ingests and publishes a commit (and its Welcome); installs our world for it. */
+  #makeCommit(
+    ledger: PublicLedger,
+    head: PublicEpoch,
+    world: World,
+    input: Parameters<typeof buildCommit>[4],
+    resolves: string[],
+    now: number,
+    fx: MergeEffects,
+  ): CheckedEvent {
+    const built = buildCommit(this.#cs, world, head, this.#keys, input);
+    const checked = this.#build('commit', head.key, world.leaf, built.body, { resolves });
+    const key = cidKey(checked.cid);
+    this.#pendingOwn.set(key, built.finish);
+    this.#ingestOwn(checked, now, fx);
+    if (!ledger.getEpoch(key)) {
+      this.#pendingOwn.delete(key);
+      throw new MergeError('invalid_commit', `our own commit was refused: ${fx.rejected?.at(-1)?.message ?? '?'}`);
+    }
+    this.#committedOn.add(head.key);
+    if (built.welcome) {
+      const body = encodeWelcomeMessage(built.welcome);
+      const w = this.#build('welcome', key, world.leaf, body, { parents: [key] });
+      this.#ingestOwn(w, now, fx);
+    }
+    return checked;
+  }
+
+  // ---- after every call: retention, stranded check, update proposals, rebase duty ---------
+
+  #after(now: number, fx: MergeEffects, changed: boolean): void {
+    const ledger = this.#ledger();
+    const head = ledger?.head;
+    if (!ledger || !head) return;
+    if (changed) applyRetention(this.#worlds, head.key, head.height, this.#policy, this.#noWorld);
+    // Each step may publish handshakes that change the head; a few rounds settle it.
+    for (let round = 0; round < 3; round++) {
+      const before: string | undefined = ledger.head?.key;
+      this.#act(ledger, now, fx);
+      if (ledger.head?.key === before) break;
+    }
+  }
+
+  #act(ledger: PublicLedger, now: number, fx: MergeEffects): void {
+    const head = ledger.head as PublicEpoch;
+    const myLeaf = head.leafOf.get(this.id);
+    const world = this.#worlds.get(head.key);
+    if (myLeaf !== undefined && !world) this.#maybeRejoin(ledger, head, now, fx);
+    if (myLeaf === undefined || !world) return;
+    const intents = this.#getIntents();
+    if (!intents) return;
+    const iAmRemoved = intents.removes.some((r) => r.leaf === myLeaf);
+    if (iAmRemoved) return;
+    // A member whose own key refresh lost proposes a fresh Update on the head (once per head).
+    if (intents.staleUpdaters.some((s) => s.leaf === myLeaf) && !this.#proposedOn.has(head.key) && !intents.updates.some((u) => u.senderLeaf === myLeaf)) {
+      this.#proposedOn.add(head.key);
+      try {
+        const p = buildUpdateProposal(this.#cs, world, head, this.#keys);
+        const checked = this.#build('proposal', head.key, myLeaf, p.body);
+        this.#ingestOwn(checked, now, fx);
+        const rec = ledger.getProposals(head.key).find((r) => r.key === cidKey(checked.cid));
+        if (rec) this.#updateKeys.set(rec.ref, p.leafPrivateKey);
+      } catch (e) {
+        this.#reject(fx, e instanceof MergeError ? e : new MergeError('world_failed', String(e), undefined, codeOf(e)));
+      }
+    }
+    const now2 = this.#getIntents() as RebaseIntents;
+    if (!hasRebaseWork(now2) || this.#committedOn.has(head.key)) {
+      if (!hasRebaseWork(now2)) this.#duty = null;
+      return;
+    }
+    if (!this.#duty || this.#duty.head !== head.key) this.#duty = { head: head.key, since: now };
+    const exclude = new Set(now2.removes.map((r) => r.leaf));
+    const order = computeDutyOrder(this.#cs, head, exclude);
+    const position = order.indexOf(myLeaf);
+    if (position < 0) return;
+    const proposers = new Set(now2.updates.map((u) => u.senderLeaf));
+    const waiting = now2.staleUpdaters.some((s) => s.leaf !== myLeaf && !proposers.has(s.leaf));
+    const deadline = computeDutyDeadline(this.#duty.since, position, this.#interval, waiting);
+    if (now < deadline) {
+      fx.wakeAt = fx.wakeAt === undefined ? deadline : Math.min(fx.wakeAt, deadline);
+      return;
+    }
+    this.#commitRebase(ledger, head, world, now2, now, fx);
+  }
+
+  #commitRebase(ledger: PublicLedger, head: PublicEpoch, world: World, intents: RebaseIntents, now: number, fx: MergeEffects): void {
+    const removes = intents.removes.map((r) => r.leaf).filter((l) => l !== world.leaf);
+    const adds: KeyPackage[] = [];
+    const added: string[] = [];
+    for (const a of intents.adds) {
+      adds.push(this.#directory.get(a.identity) ?? a.keyPackage);
+      added.push(a.identity);
+    }
+    for (const r of intents.rejoins) {
+      if (r.proposal.proposalType !== 'add') continue;
+      const id = getIdentity(r.proposal.keyPackage.leafNode);
+      if (added.includes(id)) continue;
+      const leaf = head.leafOf.get(id);
+      if (leaf === world.leaf) continue;
+      if (leaf !== undefined && !removes.includes(leaf)) removes.push(leaf);
+      adds.push(r.proposal.keyPackage);
+      added.push(id);
+    }
+    const updates = intents.updates.filter((u) => u.senderLeaf !== world.leaf && !removes.includes(u.senderLeaf ?? -1));
+    const resolves = intents.unsettled.slice(0, MAX_RESOLVES);
+    try {
+      const checked = this.#makeCommit(ledger, head, world, { removes, adds, updates }, resolves, now, fx);
+      this.#rebases.push({
+        commit: checked.cid.toString(),
+        resolves: resolves.map((k) => cidFromKey(k).toString()),
+        removed: intents.removes.map((r) => r.identity).filter((id) => id !== this.id),
+        added,
+        updated: updates.map((u) => head.identities.get(u.senderLeaf ?? -1) ?? '?'),
+      });
+      this.#duty = null;
+    } catch (e) {
+      // Do not retry on this head: another duty holder will (deterministic fallback).
+      this.#committedOn.add(head.key);
+      this.#reject(fx, e instanceof MergeError ? e : new MergeError('world_failed', e instanceof Error ? e.message : String(e), undefined, codeOf(e)));
+    }
+  }
+
+  /** A stranded member (a member of the head without a world for it, with no way to get one) asks to be re-added. */
+  #maybeRejoin(ledger: PublicLedger, head: PublicEpoch, now: number, fx: MergeEffects): void {
+    if (this.#rejoinOn.has(head.key)) return;
+    // Walk back the canonical chain to the epoch we could not process.
+    let stranded = false;
+    for (let i = ledger.chain.length - 1; i >= 0; i--) {
+      const k = ledger.chain[i] as string;
+      if (this.#worlds.has(k)) break;
+      const e = ledger.getEpoch(k) as PublicEpoch;
+      if (!e.leafOf.has(this.id)) break;
+      const why = this.#noWorld.get(k);
+      if (why !== undefined && why !== 'no_world' && why !== 'removed') {
+        stranded = true;
+        break;
+      }
+      if (ledger.chain.length - i > this.#policy.forkHorizon) {
+        stranded = true;
+        break;
+      }
+    }
+    if (!stranded) return;
+    this.#rejoinOn.add(head.key);
+    const own = createOwnKeyPackage(this.#cs, this.#keys);
+    this.#rememberOwn(own);
+    const body = buildRejoinProposal(this.#cs, head, own, this.#keys);
+    const checked = this.#build('proposal', head.key, undefined, body);
+    this.#ingestOwn(checked, now, fx);
+  }
+}
+
+function encodeWelcomeMessage(welcome: Welcome): Uint8Array {
+  return encodeMlsMessage({ wireFormat: 'welcome', welcome });
+}

@@ -1,0 +1,429 @@
+// The public side of an epoch: what any replica (a site included) can compute from the DAG alone.
+// Ratchet tree, GroupContext and interim transcript hash follow RFC 9420 with no secret: proposals
+// and UpdatePath public keys are applied to the public tree, signatures are checked against the
+// base epoch's leaves, transcript hashes chain the public commit bytes. Membership tags and
+// confirmation tags need epoch secrets, so only devices check them (see worlds.ts).
+//
+// Weft choices (documented in README): epoch 0 is built from the genesis body, an MLSMessage
+// KeyPackage of the creator; group_id is the genesis CID bytes; epoch 0's interim transcript hash
+// is empty (RFC 9420 derives it from a confirmation tag, which is secret); every commit carries a
+// path; Update proposals travel as `proposal` events and are committed by reference, Add and
+// Remove proposals inline; a member's identity (basic credential) is unique in the group.
+
+import type { CipherSuite } from '@weft/crypto';
+import { bytesEqual, toHex } from '@weft/codec';
+import {
+  MlsError,
+  addLeaf,
+  computeConfirmedTranscriptHash,
+  computeInterimTranscriptHash,
+  computeTreeHash,
+  createRatchetTree,
+  decodeMlsMessage,
+  encodeAuthenticatedContent,
+  encodeConfirmedTranscriptHashInput,
+  encodeGroupContext,
+  findFreeLeaf,
+  makeKeyPackageRef,
+  makeProposalRef,
+  encodeKeyPackage,
+  mergeUpdatePath,
+  removeLeaf,
+  updateLeaf,
+  validateKeyPackage,
+  validateLeafNode,
+  verifyFramedContentSignature,
+  leafIndex as toLeafIndex,
+  type AuthenticatedContent,
+  type FramedContent,
+  type GroupContext,
+  type KeyPackage,
+  type LeafNode,
+  type Proposal,
+  type PublicMessage,
+  type RatchetTree,
+  type UpdatePath,
+} from '@weft/tree';
+import type { CheckedEvent } from '@weft/dag';
+import { cidKey } from '@weft/dag';
+import { MergeError, codeOf } from './errors.ts';
+
+const EMPTY = new Uint8Array(0);
+const textDecoder = new TextDecoder();
+
+/** A member added by a commit. */
+export interface AddedMember {
+  readonly identity: string;
+  readonly leaf: number;
+  readonly keyPackage: KeyPackage;
+  /** Hex KeyPackageRef (names the joiner in the Welcome). */
+  readonly keyPackageRef: string;
+}
+
+/** What a commit changed: its intents, as the rebase rule reads them. */
+export interface EpochChange {
+  readonly committer: number;
+  readonly committerIdentity: string;
+  readonly adds: readonly AddedMember[];
+  readonly removes: readonly { readonly identity: string; readonly leaf: number }[];
+  /** Update proposals the commit applied (leaf, identity, proposal ref hex). */
+  readonly updates: readonly { readonly identity: string; readonly leaf: number; readonly ref: string }[];
+  /** Keys (cidKey) of losing commits the event says it resolves. */
+  readonly resolves: readonly string[];
+  /** The tree after the proposals, before the path (what a member decrypts the path against). */
+  readonly treeAfterProposals: RatchetTree;
+  readonly path: UpdatePath;
+  readonly confirmationTag: Uint8Array;
+}
+
+/** The public state of one epoch (genesis or commit), named by its event's CID. */
+export interface PublicEpoch {
+  /** cidKey of the event that produced the epoch. */
+  readonly key: string;
+  /** DAG height of that event. */
+  readonly height: number;
+  readonly epoch: bigint;
+  readonly tree: RatchetTree;
+  readonly groupContext: GroupContext;
+  /** Serialized GroupContext (signed inside FramedContentTBS). */
+  readonly groupContextBytes: Uint8Array;
+  readonly interimTranscriptHash: Uint8Array;
+  /** Leaf -> DAG height of the handshake that last set its LeafNode (section 4's lastUpdate). */
+  readonly lastUpdate: ReadonlyMap<number, number>;
+  /** Leaf -> DAG height of the handshake that added the current occupant. */
+  readonly addedAt: ReadonlyMap<number, number>;
+  /** Leaf -> identity (UTF-8 of the basic credential). */
+  readonly identities: ReadonlyMap<number, string>;
+  /** Identity -> leaf. */
+  readonly leafOf: ReadonlyMap<string, number>;
+  /** cidKey of the base epoch (null for genesis). */
+  readonly base: string | null;
+  /** What the commit did (null for genesis). */
+  readonly change: EpochChange | null;
+}
+
+/** A public Update or Add proposal published as a `proposal` event. */
+export interface ProposalRecord {
+  readonly key: string;
+  readonly base: string;
+  readonly height: number;
+  /** Proposer's leaf in the base epoch (Update), or null (an Add from a new_member_proposal sender: a rejoin request). */
+  readonly senderLeaf: number | null;
+  readonly proposal: Proposal;
+  /** Hex ProposalRef of its AuthenticatedContent. */
+  readonly ref: string;
+}
+
+/** Identity string of a LeafNode (basic credential as UTF-8; x509 as hex of the first certificate). */
+export function getIdentity(leaf: LeafNode): string {
+  const c = leaf.credential;
+  if (c.credentialType === 'basic') return textDecoder.decode(c.identity);
+  return toHex(c.certificates[0] ?? EMPTY);
+}
+
+function invalid(code: 'invalid_commit' | 'invalid_proposal' | 'not_member' | 'path_required' | 'bogus_resolves' | 'event_invalid', cid: string, what: string, e?: unknown): MergeError {
+  const detail = e === undefined ? undefined : codeOf(e);
+  const msg = e instanceof Error ? `${what}: ${e.message}` : what;
+  return new MergeError(code, msg, cid, detail);
+}
+
+/** Decodes a body that must be an MLS PublicMessage. */
+function decodePublic(body: Uint8Array, cid: string, code: 'invalid_commit' | 'invalid_proposal'): PublicMessage {
+  try {
+    const m = decodeMlsMessage(body);
+    if (m.wireFormat !== 'public_message') throw invalid(code, cid, `body is a ${m.wireFormat}, not a PublicMessage`);
+    return m.publicMessage;
+  } catch (e) {
+    if (e instanceof MergeError) throw e;
+    throw invalid(code, cid, 'body does not decode as an MLSMessage', e);
+  }
+}
+
+function withLeaf<V>(m: ReadonlyMap<number, V>, leaf: number, v: V | undefined): Map<number, V> {
+  const out = new Map(m);
+  if (v === undefined) out.delete(leaf);
+  else out.set(leaf, v);
+  return out;
+}
+
+/** Public epoch 0 from a genesis event whose body is the creator's KeyPackage (MLSMessage). */
+export function createGenesisEpoch(cs: CipherSuite, checked: CheckedEvent): PublicEpoch {
+  const cid = checked.cid.toString();
+  let kp: KeyPackage;
+  try {
+    const m = decodeMlsMessage(checked.event.body);
+    if (m.wireFormat !== 'key_package') throw new MlsError('key_package_invalid', `genesis body is a ${m.wireFormat}`);
+    kp = m.keyPackage;
+    validateKeyPackage(cs, kp);
+  } catch (e) {
+    throw invalid('event_invalid', cid, 'genesis body is not a valid KeyPackage', e);
+  }
+  if (!bytesEqual(kp.leafNode.signatureKey, checked.event.author.key)) throw invalid('not_member', cid, 'genesis author is not the KeyPackage signer');
+  const tree = createRatchetTree(kp.leafNode);
+  const gc: GroupContext = {
+    cipherSuite: cs.id,
+    groupId: checked.cid.bytes,
+    epoch: 0n,
+    treeHash: computeTreeHash(cs, tree),
+    confirmedTranscriptHash: EMPTY,
+    extensions: [],
+  };
+  const identity = getIdentity(kp.leafNode);
+  return {
+    key: cidKey(checked.cid),
+    height: 0,
+    epoch: 0n,
+    tree,
+    groupContext: gc,
+    groupContextBytes: encodeGroupContext(gc),
+    interimTranscriptHash: EMPTY,
+    lastUpdate: new Map([[0, 0]]),
+    addedAt: new Map([[0, 0]]),
+    identities: new Map([[0, identity]]),
+    leafOf: new Map([[identity, 0]]),
+    base: null,
+    change: null,
+  };
+}
+
+/** A proposal list resolved for application: inline or by reference to a proposal event. */
+export interface ResolvedProposal {
+  readonly proposal: Proposal;
+  /** Sender leaf for an Update by reference. */
+  readonly senderLeaf: number | null;
+  readonly ref: string | null;
+}
+
+/** Result of applying proposals to a public epoch's tree. */
+export interface AppliedProposals {
+  readonly tree: RatchetTree;
+  readonly adds: AddedMember[];
+  readonly removes: { identity: string; leaf: number }[];
+  readonly updates: { identity: string; leaf: number; ref: string }[];
+  readonly identities: Map<number, string>;
+  readonly leafOf: Map<string, number>;
+}
+
+/**
+ * Applies Update, Remove and Add proposals (RFC 9420 section 12.3 order) for committer `committer`;
+ * throws MlsError naming the broken rule. Shared by commit creation and validation.
+ */
+export function applyProposals(cs: CipherSuite, base: PublicEpoch, committer: number, proposals: readonly ResolvedProposal[]): AppliedProposals {
+  let tree = base.tree;
+  const identities = new Map(base.identities);
+  const leafOf = new Map(base.leafOf);
+  const touched = new Set<number>();
+  const updates: { identity: string; leaf: number; ref: string }[] = [];
+  const removes: { identity: string; leaf: number }[] = [];
+  const adds: AddedMember[] = [];
+  const groupId = base.groupContext.groupId;
+  for (const p of proposals) {
+    if (p.proposal.proposalType !== 'update') continue;
+    const leaf = p.senderLeaf;
+    if (leaf === null || p.ref === null) throw new MlsError('proposal_sender_invalid', 'an Update must come by reference from its member');
+    if (leaf === committer) throw new MlsError('committer_update_included', 'a commit may not include an Update of its own committer');
+    if (touched.has(leaf)) throw new MlsError('duplicate_leaf_change', `leaf ${leaf} is changed twice`);
+    const old = tree.leaves[leaf];
+    if (!old) throw new MlsError('proposal_sender_invalid', `Update from blank leaf ${leaf}`);
+    validateLeafNode(cs, tree, p.proposal.leafNode, { groupId, source: 'update', leafIndex: toLeafIndex(leaf), groupContextExtensions: base.groupContext.extensions });
+    if (getIdentity(p.proposal.leafNode) !== getIdentity(old)) throw new MlsError('credential_invalid', `an Update may not change the identity of leaf ${leaf}`);
+    touched.add(leaf);
+    tree = updateLeaf(tree, toLeafIndex(leaf), p.proposal.leafNode);
+    updates.push({ identity: getIdentity(old), leaf, ref: p.ref });
+  }
+  for (const p of proposals) {
+    if (p.proposal.proposalType !== 'remove') continue;
+    const leaf = p.proposal.removed;
+    if (leaf === committer) throw new MlsError('committer_removed_self', 'a committer may not remove itself');
+    if (touched.has(leaf)) throw new MlsError('duplicate_leaf_change', `leaf ${leaf} is changed twice`);
+    if (!Number.isInteger(leaf) || leaf < 0 || leaf >= tree.leafCount || !tree.leaves[leaf]) throw new MlsError('remove_target_invalid', `leaf ${leaf} is not a member`);
+    touched.add(leaf);
+    const identity = identities.get(leaf) ?? '';
+    tree = removeLeaf(tree, toLeafIndex(leaf));
+    identities.delete(leaf);
+    leafOf.delete(identity);
+    removes.push({ identity, leaf });
+  }
+  for (const p of proposals) {
+    const t = p.proposal.proposalType;
+    if (t === 'update' || t === 'remove') continue;
+    if (p.proposal.proposalType !== 'add') throw new MlsError('proposal_unsupported', `proposal type ${t} is not used by Weft`);
+    const kp = p.proposal.keyPackage;
+    validateKeyPackage(cs, kp);
+    const identity = getIdentity(kp.leafNode);
+    if (leafOf.has(identity)) throw new MlsError('duplicate_add', `identity ${identity} is already a member`);
+    const at = findFreeLeaf(tree) ?? tree.leafCount;
+    validateLeafNode(cs, tree, kp.leafNode, { groupId, source: 'key_package', leafIndex: toLeafIndex(at), groupContextExtensions: base.groupContext.extensions });
+    const added = addLeaf(tree, kp.leafNode);
+    tree = added.tree;
+    identities.set(added.leafIndex, identity);
+    leafOf.set(identity, added.leafIndex);
+    adds.push({ identity, leaf: added.leafIndex, keyPackage: kp, keyPackageRef: toHex(makeKeyPackageRef(cs, encodeKeyPackage(kp))) });
+  }
+  return { tree, adds, removes, updates, identities, leafOf };
+}
+
+/** ProposalRef (hex) of a proposal PublicMessage. */
+export function computeProposalRef(cs: CipherSuite, message: PublicMessage): string {
+  const ac: AuthenticatedContent = { wireFormat: 'public_message', content: message.content, auth: message.auth };
+  return toHex(makeProposalRef(cs, encodeAuthenticatedContent(ac)));
+}
+
+/**
+ * Validates a `proposal` event against its base epoch (public checks only) and returns its record.
+ * Weft accepts an Update from a member (author = that leaf) or an Add of a member's own fresh
+ * KeyPackage from a new_member_proposal sender (a stranded member asking to be re-added).
+ */
+export function readProposalEvent(cs: CipherSuite, base: PublicEpoch, checked: CheckedEvent, height: number): ProposalRecord {
+  const cid = checked.cid.toString();
+  const msg = decodePublic(checked.event.body, cid, 'invalid_proposal');
+  const content = msg.content;
+  if (content.contentType !== 'proposal') throw invalid('invalid_proposal', cid, `a proposal event carries ${content.contentType} content`);
+  if (!bytesEqual(content.groupId, base.groupContext.groupId) || content.epoch !== base.epoch) throw invalid('invalid_proposal', cid, 'proposal names another group or epoch than its base');
+  const p = content.proposal;
+  const ac: AuthenticatedContent = { wireFormat: 'public_message', content, auth: msg.auth };
+  try {
+    if (content.sender.senderType === 'member' && p.proposalType === 'update') {
+      const leaf = content.sender.leafIndex;
+      const member = base.tree.leaves[leaf];
+      if (!member || checked.event.author.leaf !== leaf || !bytesEqual(member.signatureKey, checked.event.author.key)) {
+        throw invalid('not_member', cid, `the proposer is not the member at leaf ${leaf} of the base epoch`);
+      }
+      verifyFramedContentSignature(cs, base.groupContextBytes, ac, member.signatureKey);
+      validateLeafNode(cs, base.tree, p.leafNode, { groupId: base.groupContext.groupId, source: 'update', leafIndex: toLeafIndex(leaf), groupContextExtensions: base.groupContext.extensions });
+      if (getIdentity(p.leafNode) !== getIdentity(member)) throw new MlsError('credential_invalid', 'an Update may not change identity');
+      return { key: cidKey(checked.cid), base: base.key, height, senderLeaf: leaf, proposal: p, ref: computeProposalRef(cs, msg) };
+    }
+    if (content.sender.senderType === 'new_member_proposal' && p.proposalType === 'add') {
+      const kp = p.keyPackage;
+      validateKeyPackage(cs, kp);
+      if (!bytesEqual(kp.leafNode.signatureKey, checked.event.author.key)) throw invalid('not_member', cid, 'a rejoin request must be signed by its KeyPackage key');
+      if (!base.leafOf.has(getIdentity(kp.leafNode))) throw invalid('not_member', cid, 'only a current member may ask to be re-added');
+      verifyFramedContentSignature(cs, base.groupContextBytes, ac, kp.leafNode.signatureKey);
+      return { key: cidKey(checked.cid), base: base.key, height, senderLeaf: null, proposal: p, ref: computeProposalRef(cs, msg) };
+    }
+  } catch (e) {
+    if (e instanceof MergeError) throw e;
+    throw invalid('invalid_proposal', cid, 'proposal fails validation', e);
+  }
+  throw invalid('invalid_proposal', cid, `unsupported proposal ${p.proposalType} from a ${content.sender.senderType} sender`);
+}
+
+/** Looks up a proposal event by ProposalRef among those on a base epoch. */
+export type ProposalLookup = (base: string, ref: string) => ProposalRecord | undefined;
+
+/** The new GroupContext and transcript hashes of a commit (public computation). */
+export function computeCommitContext(
+  cs: CipherSuite,
+  base: PublicEpoch,
+  tree: RatchetTree,
+  content: FramedContent,
+  signature: Uint8Array,
+  confirmationTag: Uint8Array,
+): { groupContext: GroupContext; interim: Uint8Array } {
+  const confirmed = computeConfirmedTranscriptHash(cs, base.interimTranscriptHash, encodeConfirmedTranscriptHashInput('public_message', content, signature));
+  const groupContext: GroupContext = {
+    cipherSuite: base.groupContext.cipherSuite,
+    groupId: base.groupContext.groupId,
+    epoch: base.epoch + 1n,
+    treeHash: computeTreeHash(cs, tree),
+    confirmedTranscriptHash: confirmed,
+    extensions: base.groupContext.extensions,
+  };
+  return { groupContext, interim: computeInterimTranscriptHash(cs, confirmed, confirmationTag) };
+}
+
+/**
+ * Validates a `commit` event publicly against its base epoch and returns the new epoch. Checks:
+ * PublicMessage commit for the base group and epoch, author = member at its leaf, FramedContent
+ * signature under that leaf's key, proposals valid (RFC 9420 section 12.2), a path that merges
+ * (leaf signature, parent hash). Throws MergeError (not_member, invalid_commit, path_required).
+ */
+export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: CheckedEvent, height: number, lookup: ProposalLookup): PublicEpoch {
+  const cid = checked.cid.toString();
+  const ev = checked.event;
+  const msg = decodePublic(ev.body, cid, 'invalid_commit');
+  const content = msg.content;
+  if (content.contentType !== 'commit') throw invalid('invalid_commit', cid, `a commit event carries ${content.contentType} content`);
+  if (!bytesEqual(content.groupId, base.groupContext.groupId) || content.epoch !== base.epoch) throw invalid('invalid_commit', cid, 'commit names another group or epoch than its base');
+  if (content.sender.senderType !== 'member') throw invalid('not_member', cid, 'a commit must come from a member');
+  const committer = content.sender.leafIndex;
+  const member = base.tree.leaves[committer];
+  if (!member || ev.author.leaf !== committer || !bytesEqual(member.signatureKey, ev.author.key)) {
+    throw invalid('not_member', cid, `the author is not the member at leaf ${committer} of the base epoch`);
+  }
+  const confirmationTag = msg.auth.confirmationTag;
+  if (confirmationTag === null) throw invalid('invalid_commit', cid, 'the commit has no confirmation_tag');
+  try {
+    verifyFramedContentSignature(cs, base.groupContextBytes, { wireFormat: 'public_message', content, auth: msg.auth }, member.signatureKey);
+  } catch (e) {
+    throw invalid('invalid_commit', cid, 'commit signature', e);
+  }
+  const commit = content.commit;
+  if (commit.path === null) throw invalid('path_required', cid, 'Weft commits always carry an UpdatePath');
+  const resolved: ResolvedProposal[] = [];
+  for (const por of commit.proposals) {
+    if (por.type === 'proposal') {
+      if (por.proposal.proposalType === 'update') throw invalid('invalid_commit', cid, 'an inline Update is not allowed in a commit');
+      resolved.push({ proposal: por.proposal, senderLeaf: null, ref: null });
+    } else {
+      const rec = lookup(base.key, toHex(por.reference));
+      if (!rec || rec.senderLeaf === null) throw invalid('invalid_commit', cid, 'the commit references an unknown Update proposal', new MlsError('proposal_ref_unknown', 'unknown ProposalRef'));
+      resolved.push({ proposal: rec.proposal, senderLeaf: rec.senderLeaf, ref: rec.ref });
+    }
+  }
+  let applied: AppliedProposals;
+  let merged: RatchetTree;
+  try {
+    applied = applyProposals(cs, base, committer, resolved);
+    if (getIdentity(commit.path.leafNode) !== getIdentity(member)) throw new MlsError('credential_invalid', "a commit's path may not change its committer's identity");
+    validateLeafNode(cs, applied.tree, commit.path.leafNode, { groupId: base.groupContext.groupId, source: 'commit', leafIndex: toLeafIndex(committer), groupContextExtensions: base.groupContext.extensions });
+    merged = mergeUpdatePath(cs, applied.tree, toLeafIndex(committer), commit.path, base.groupContext.groupId);
+  } catch (e) {
+    if (e instanceof MergeError) throw e;
+    throw invalid('invalid_commit', cid, 'commit fails MLS validation', e);
+  }
+  const { groupContext, interim } = computeCommitContext(cs, base, merged, content, msg.auth.signature, confirmationTag);
+  let lastUpdate = new Map(base.lastUpdate);
+  let addedAt = new Map(base.addedAt);
+  for (const r of applied.removes) {
+    lastUpdate = withLeaf(lastUpdate, r.leaf, undefined);
+    addedAt = withLeaf(addedAt, r.leaf, undefined);
+  }
+  for (const u of applied.updates) lastUpdate.set(u.leaf, height);
+  for (const a of applied.adds) {
+    lastUpdate.set(a.leaf, height);
+    addedAt.set(a.leaf, height);
+  }
+  lastUpdate.set(committer, height);
+  return {
+    key: cidKey(checked.cid),
+    height,
+    epoch: groupContext.epoch,
+    tree: merged,
+    groupContext,
+    groupContextBytes: encodeGroupContext(groupContext),
+    interimTranscriptHash: interim,
+    lastUpdate,
+    addedAt,
+    identities: applied.identities,
+    leafOf: applied.leafOf,
+    base: base.key,
+    change: {
+      committer,
+      committerIdentity: getIdentity(member),
+      adds: applied.adds,
+      removes: applied.removes,
+      updates: applied.updates,
+      resolves: (ev.resolves ?? []).map(cidKey),
+      treeAfterProposals: applied.tree,
+      path: commit.path,
+      confirmationTag,
+    },
+  };
+}
+
+/** Sorted member identities of an epoch. */
+export function listIdentities(epoch: PublicEpoch): string[] {
+  return [...epoch.leafOf.keys()].sort();
+}

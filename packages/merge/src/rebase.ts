@@ -1,0 +1,118 @@
+// DESIGN.md section 5 (normative): the intents of losing branches that the canonical head does not
+// satisfy yet, read from public data only, so every replica plans the same rebase. Satisfaction is
+// judged against the head state (not only against `resolves`), so a bogus or partial rebase can
+// never cancel a removal: remove wins.
+
+import type { KeyPackage } from '@weft/tree';
+import type { PublicLedger } from './canonicalChain.ts';
+import type { ProposalRecord, PublicEpoch } from './publicState.ts';
+
+/** An open remove: a member of the head that some losing branch removed after it was added. */
+export interface OpenRemove {
+  readonly identity: string;
+  /** Leaf in the head epoch. */
+  readonly leaf: number;
+  /** Key of the losing commit that removed it. */
+  readonly loser: string;
+}
+
+/** An open add: an identity added only on a losing branch and removed by nobody since. */
+export interface OpenAdd {
+  readonly identity: string;
+  /** The KeyPackage the losing commit used (a fresh one from the directory is preferred). */
+  readonly keyPackage: KeyPackage;
+  readonly loser: string;
+}
+
+/** A member whose key refresh was made on a losing branch and not redone on the canonical chain. */
+export interface StaleUpdater {
+  readonly identity: string;
+  readonly leaf: number;
+}
+
+/** Everything a rebase commit on `head` must carry. */
+export interface RebaseIntents {
+  readonly head: string;
+  readonly removes: OpenRemove[];
+  readonly adds: OpenAdd[];
+  readonly staleUpdaters: StaleUpdater[];
+  /** Rejoin requests on the head (stranded members), one per identity. */
+  readonly rejoins: ProposalRecord[];
+  /** Update proposals on the head, one per leaf (smallest CID first). */
+  readonly updates: ProposalRecord[];
+  /** Losing commits not yet listed by a canonical commit's `resolves`, sorted. */
+  readonly unsettled: string[];
+}
+
+/** True when the plan has something to commit. */
+export function hasRebaseWork(i: RebaseIntents): boolean {
+  return i.removes.length > 0 || i.adds.length > 0 || i.rejoins.length > 0 || i.updates.length > 0;
+}
+
+/** Computes the open intents at the canonical head of `ledger`. */
+export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null {
+  const head = ledger.head;
+  if (!head) return null;
+  const removes = new Map<string, OpenRemove>();
+  const adds = new Map<string, OpenAdd>();
+  const stale = new Map<string, StaleUpdater>();
+  const unsettled: string[] = [];
+  const losers = ledger.listLosers().sort();
+  for (const key of losers) {
+    const loser = ledger.getEpoch(key) as PublicEpoch;
+    const ch = loser.change;
+    if (!ch) continue;
+    const settled = ledger.isSettled(key);
+    if (!settled) unsettled.push(key);
+    for (const r of ch.removes) {
+      const leaf = head.leafOf.get(r.identity);
+      if (leaf === undefined || removes.has(r.identity)) continue;
+      // The removal only counts against an occupant added before it.
+      if ((head.addedAt.get(leaf) ?? 0) < loser.height) removes.set(r.identity, { identity: r.identity, leaf, loser: key });
+    }
+    for (const a of ch.adds) {
+      if (head.leafOf.has(a.identity) || adds.has(a.identity)) continue;
+      const removedLater = (ledger.removalsByIdentity.get(a.identity) ?? []).some((h) => h > loser.height);
+      if (!removedLater) adds.set(a.identity, { identity: a.identity, keyPackage: a.keyPackage, loser: key });
+    }
+    if (settled) continue;
+    for (const identity of [ch.committerIdentity, ...ch.updates.map((u) => u.identity)]) {
+      const leaf = head.leafOf.get(identity);
+      if (leaf === undefined || stale.has(identity)) continue;
+      if ((head.lastUpdate.get(leaf) ?? 0) < loser.height) stale.set(identity, { identity, leaf });
+    }
+  }
+  for (const id of removes.keys()) stale.delete(id);
+  const rejoins = new Map<string, ProposalRecord>();
+  const updates = new Map<number, ProposalRecord>();
+  const props = [...ledger.getProposals(head.key)].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  for (const p of props) {
+    if (p.senderLeaf === null && p.proposal.proposalType === 'add') {
+      const id = identityOfKeyPackage(p.proposal.keyPackage);
+      if (!rejoins.has(id) && !removes.has(id)) rejoins.set(id, p);
+    } else if (p.senderLeaf !== null && !updates.has(p.senderLeaf)) {
+      const id = head.identities.get(p.senderLeaf);
+      if (id !== undefined && !removes.has(id)) updates.set(p.senderLeaf, p);
+    }
+  }
+  // A rejoining member's leaf is replaced, so its Update (if any) is moot.
+  for (const r of rejoins.keys()) {
+    const leaf = head.leafOf.get(r);
+    if (leaf !== undefined) updates.delete(leaf);
+  }
+  return {
+    head: head.key,
+    removes: [...removes.values()],
+    adds: [...adds.values()],
+    staleUpdaters: [...stale.values()],
+    rejoins: [...rejoins.values()],
+    updates: [...updates.values()],
+    unsettled,
+  };
+}
+
+const dec = new TextDecoder();
+function identityOfKeyPackage(kp: KeyPackage): string {
+  const c = kp.leafNode.credential;
+  return c.credentialType === 'basic' ? dec.decode(c.identity) : '';
+}

@@ -1,0 +1,156 @@
+// A tiny in-test fan-out for driving real devices: each published event goes to every other device
+// in the same partition; events that cannot cross a partition are held and delivered on heal.
+// Delivery order is FIFO, reversed, or shuffled by a seed. Not the simulator.
+
+import { createHash } from 'node:crypto';
+import { createDevice, type MergeDevice, type MergeEffects, type RetentionPolicy } from '../src/index.ts';
+
+/** Deterministic random source for a device (sha256 counter mode). */
+export function seededRandom(seed: string): (n: number) => Uint8Array {
+  let counter = 0;
+  return (n: number) => {
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
+      const take = Math.min(block.length, n - off);
+      out.set(block.subarray(0, take), off);
+      off += take;
+    }
+    return out;
+  };
+}
+
+export type Order = 'fifo' | 'lifo' | { seed: number };
+
+interface Delivery {
+  to: string;
+  bytes: Uint8Array;
+}
+
+/** A controllable network of devices. */
+export class Net {
+  readonly devices = new Map<string, MergeDevice>();
+  readonly events: Uint8Array[] = [];
+  now = 0;
+  order: Order = 'fifo';
+  #partition: Map<string, number> | null = null;
+  #queue: Delivery[] = [];
+  #held: Delivery[] = [];
+  #seen = new Map<string, Set<number>>();
+  #wake = new Map<string, number>();
+  #rng = 1;
+
+  /** Creates a device; it receives every event its partition has seen so far. */
+  addDevice(id: string, opts: { retention?: RetentionPolicy; rebaseIntervalMs?: number } = {}): MergeDevice {
+    const d = createDevice({ id, suite: 1, random: seededRandom(id), ...opts });
+    this.devices.set(id, d);
+    this.#seen.set(id, new Set());
+    const backlog = new Set<number>();
+    for (const [other, seen] of this.#seen) if (other !== id && this.#connected(id, other)) for (const i of seen) backlog.add(i);
+    for (const i of [...backlog].sort((a, b) => a - b)) this.#queue.push({ to: id, bytes: this.events[i] as Uint8Array });
+    return d;
+  }
+
+  get(id: string): MergeDevice {
+    const d = this.devices.get(id);
+    if (!d) throw new Error(`no device ${id}`);
+    return d;
+  }
+
+  /** Splits the devices into partitions (lists of ids); unlisted devices are alone. */
+  split(...groups: string[][]): void {
+    this.#partition = new Map();
+    groups.forEach((g, i) => g.forEach((id) => this.#partition?.set(id, i)));
+  }
+
+  /** Reconnects everyone and releases held events. */
+  heal(): void {
+    this.#partition = null;
+    const held = this.#held;
+    this.#held = [];
+    this.#queue.push(...held);
+    // Every device gets every event it has not seen (a site sync).
+    for (const id of this.devices.keys()) {
+      const seen = this.#seen.get(id) as Set<number>;
+      for (let i = 0; i < this.events.length; i++) if (!seen.has(i) && !held.some((h) => h.to === id && h.bytes === this.events[i])) this.#queue.push({ to: id, bytes: this.events[i] as Uint8Array });
+    }
+  }
+
+  #connected(a: string, b: string): boolean {
+    if (!this.#partition) return true;
+    const pa = this.#partition.get(a);
+    return pa !== undefined && pa === this.#partition.get(b);
+  }
+
+  /** Applies the effects of a call made on device `from`. */
+  apply(from: string, fx: MergeEffects): MergeEffects {
+    for (const bytes of fx.publish) {
+      const i = this.events.length;
+      this.events.push(bytes);
+      this.#seen.get(from)?.add(i);
+      for (const to of this.devices.keys()) {
+        if (to === from) continue;
+        (this.#connected(from, to) ? this.#queue : this.#held).push({ to, bytes });
+      }
+    }
+    if (fx.wakeAt !== undefined) this.#wake.set(from, fx.wakeAt);
+    return fx;
+  }
+
+  /** Runs an action on a device and applies its effects. */
+  act(id: string, f: (d: MergeDevice, now: number) => MergeEffects): MergeEffects {
+    return this.apply(id, f(this.get(id), this.now));
+  }
+
+  #next(): Delivery | undefined {
+    if (this.#queue.length === 0) return undefined;
+    if (this.order === 'fifo') return this.#queue.shift();
+    if (this.order === 'lifo') return this.#queue.pop();
+    this.#rng = (this.#rng * 1103515245 + 12345 + this.order.seed) >>> 0;
+    const i = this.#rng % this.#queue.length;
+    return this.#queue.splice(i, 1)[0];
+  }
+
+  /** Delivers queued events until none are left. */
+  flush(): void {
+    for (let d = this.#next(); d; d = this.#next()) {
+      const i = this.events.indexOf(d.bytes);
+      this.#seen.get(d.to)?.add(i);
+      this.apply(d.to, this.get(d.to).ingest(d.bytes, this.now));
+    }
+  }
+
+  /** Advances time, firing device timers, delivering everything, until quiet (or `maxMs`). */
+  settle(maxMs = 60_000, stepMs = 100): void {
+    const end = this.now + maxMs;
+    this.flush();
+    while (this.now < end) {
+      const due = [...this.#wake.entries()].filter(([, t]) => t <= this.now);
+      for (const [id] of due) {
+        this.#wake.delete(id);
+        this.apply(id, this.get(id).tick(this.now));
+      }
+      this.flush();
+      if (this.#wake.size === 0 && this.#queue.length === 0) {
+        // one more tick round for devices that want to act without a timer
+        let published = 0;
+        for (const [id, d] of this.devices) published += this.apply(id, d.tick(this.now)).publish.length;
+        this.flush();
+        if (published === 0 && this.#wake.size === 0) return;
+      }
+      this.now += stepMs;
+    }
+  }
+
+  /** Creates a group on `creator` and adds the others (each by a fresh KeyPackage) in one commit. */
+  formGroup(creator: string, others: string[]): void {
+    this.act(creator, (d, now) => d.createGroup(now));
+    this.flush();
+    if (others.length > 0) {
+      const kps = others.map((o) => this.get(o).createKeyPackage());
+      this.act(creator, (d, now) => d.add(kps, now));
+    }
+    this.settle();
+  }
+}
