@@ -110,3 +110,22 @@ describe('signing payload', () => {
     }
   });
 });
+
+describe('store keys', () => {
+  it('round-trip event CIDs and sort in CID byte order', async () => {
+    const fc = (await import('fast-check')).default;
+    const { CID } = await import('multiformats/cid');
+    const Digest = await import('multiformats/hashes/digest');
+    const { cidKey, cidFromKey } = await import('../src/index.ts');
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 2, maxLength: 20 }), (digests) => {
+        const cids = digests.map((d) => CID.createV1(0x71, Digest.create(0x12, d)));
+        for (const c of cids) expect(cidFromKey(cidKey(c)).equals(c)).toBe(true);
+        const byBytes = [...cids].sort((x, y) => Buffer.compare(x.bytes, y.bytes)).map(String);
+        const byKey = [...cids].sort((x, y) => (cidKey(x) < cidKey(y) ? -1 : cidKey(x) > cidKey(y) ? 1 : 0)).map(String);
+        expect(byKey).toEqual(byBytes);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
