@@ -6,6 +6,7 @@ const usage = `usage: weft <command> [options]
 commands:
   vectors [DIR] [--provider node|noble|all] [--json]   run the RFC 9420 test vectors
   dag <generate|verify|import|export|inspect> ...       work with event DAGs and CAR archives
+  sim SCENARIO.json [--seed N] [--json] [--dag-svg F]   run a scenario in the deterministic simulator
 `;
 
 type Command = (args: string[]) => Promise<number>;
@@ -13,6 +14,7 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   vectors: async () => (await import('./commands/vectors.ts')).runVectorsCommand,
   dag: async () => (await import('./commands/dag.ts')).runDagCommand,
+  sim: async () => (await import('./commands/sim.ts')).runSimCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

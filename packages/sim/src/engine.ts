@@ -1,10 +1,10 @@
 // The seam between the simulator and the device engine: the DeviceRuntime contract of @weft/merge,
 // and the pair of factories a run needs (devices, and the public resolver that sites run).
 
-import type { DeviceOptions, DeviceRuntime } from '../../merge/src/deviceApi.ts';
+import type { DeviceOptions, DeviceRuntime } from '@weft/merge';
 import type { PublicResolver } from './resolver.ts';
 
-export type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from '../../merge/src/deviceApi.ts';
+export type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from '@weft/merge';
 
 /** Creates one device runtime. */
 export type DeviceFactory = (options: DeviceOptions) => DeviceRuntime;
@@ -14,4 +14,20 @@ export interface Engine {
   readonly name: string;
   readonly createDevice: DeviceFactory;
   readonly resolve: PublicResolver;
+}
+
+/** What an engine may add to Effects: a refusal of an action, rejections of ingested events. */
+export interface EffectNotes {
+  readonly refused?: { readonly code: string; readonly message: string };
+  readonly rejected?: readonly { readonly code: string; readonly message: string }[];
+}
+
+/** Optional engine extension: a KeyPackage directory entry for re-adds (DESIGN.md section 5). */
+export interface KeyPackageDirectory {
+  offerKeyPackage(keyPackage: Uint8Array): void;
+}
+
+/** True when the runtime accepts KeyPackages for its directory. */
+export function hasKeyPackageDirectory(d: DeviceRuntime): d is DeviceRuntime & KeyPackageDirectory {
+  return typeof (d as Partial<KeyPackageDirectory>).offerKeyPackage === 'function';
 }

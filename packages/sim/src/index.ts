@@ -13,8 +13,10 @@ export {
   type StepKind,
   type NetworkSpec,
 } from './scenario.ts';
-export type { Engine, DeviceFactory } from './engine.ts';
+export { hasKeyPackageDirectory, type Engine, type DeviceFactory, type EffectNotes, type KeyPackageDirectory } from './engine.ts';
 export type { PublicResolver, PublicResolution, ForkDecision } from './resolver.ts';
 export { runScenario, type RunOptions, type RunResult, type DeviceOutcome, type SentMessage, type OperationRecord, type PublishedEvent } from './runner.ts';
 export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, getCanonical, KEYSHARE_REASONS, type InvariantResult, type UnreadMessage, type Removal } from './invariants.ts';
 export { buildReport, formatReport, stableReportJson, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';
+export { drawDagSvg } from './dagSvg.ts';
+export { mergeEngine, resolveWithLedger } from './mergeEngine.ts';

@@ -32,7 +32,7 @@ export interface UnreadMessage {
 }
 
 /** Reasons that mean "past the retention horizon": recovered by keyshare, not lost. */
-export const KEYSHARE_REASONS: ReadonlySet<string> = new Set(['evicted', 'stranded']);
+export const KEYSHARE_REASONS: ReadonlySet<string> = new Set(['evicted', 'base_evicted', 'stranded']);
 
 /** The canonical resolution, if every site computed the same head. */
 export function getCanonical(run: RunResult): PublicResolution | null {

@@ -82,6 +82,7 @@ export interface SimReport {
   readonly handshakeEvents: number;
   readonly operations: readonly { readonly label: string; readonly at: number; readonly by: string; readonly kind: string; readonly published: number; readonly refused?: string }[];
   readonly deviceErrors: readonly string[];
+  readonly deviceRejections: readonly string[];
   readonly sites: readonly { readonly name: string; readonly events: number; readonly heads: number; readonly head: string | null; readonly rejected: readonly string[] }[];
   readonly network: RunResult['network'] & { readonly schedulerSteps: number };
   /** CPU ms per device spent in engine calls (not deterministic; excluded from comparisons). */
@@ -197,12 +198,13 @@ export function buildReport(run: RunResult): SimReport {
     handshakeEvents: handshakes.length,
     operations: run.operations.map((o) => ({ label: o.label, at: o.at, by: o.by, kind: o.kind, published: o.published.length, ...(o.error !== undefined ? { refused: o.error } : {}) })),
     deviceErrors: run.deviceErrors,
+    deviceRejections: run.deviceRejections,
     sites: run.sites.map((s) => ({
       name: s.name,
       events: s.events,
       heads: s.heads.length,
       head: s.resolution?.head ?? null,
-      rejected: s.rejections.map((r) => `${r.cid ?? '?'} from ${r.from}: ${r.code}`),
+      rejected: [...s.rejections.map((r) => `${r.cid ?? '?'} from ${r.from}: ${r.code}`), ...(s.resolution?.rejected ?? [])],
     })),
     network: { ...run.network, schedulerSteps: run.schedulerSteps },
     timing,
@@ -243,6 +245,8 @@ export function formatReport(r: SimReport): string {
     for (const o of refused) out.push(`  ${o.label} at ${o.at}: ${o.refused}`);
   }
   if (r.deviceErrors.length > 0) out.push(`device errors: ${r.deviceErrors.length}`, ...r.deviceErrors.slice(0, 10).map((e) => `  ${e}`));
+  if (r.deviceRejections.length > 0) out.push(`events rejected by devices: ${r.deviceRejections.length}`, ...r.deviceRejections.slice(0, 10).map((e) => `  ${e}`));
+  for (const s of r.sites) if (s.rejected.length > 0) out.push(`site ${s.name} rejected ${s.rejected.length}: ${s.rejected.slice(0, 3).join('; ')}`);
   out.push('');
   out.push(`network: ${r.network.siteMessages} site messages (${r.network.siteBytes} bytes), ${r.network.lost} lost, ${r.network.partitioned} blocked by partitions`);
   out.push(`cpu ms per device: ${Object.entries(r.timing).map(([d, ms]) => `${d}=${ms.toFixed(1)}`).join(' ')}`);

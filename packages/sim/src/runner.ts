@@ -6,7 +6,8 @@
 import { createSuiteResolver, decodeEvent, DagSync, openMemoryStore } from '@weft/dag';
 import type { CID, EventBlock, EventKind } from '@weft/dag';
 import type { ProviderName } from '@weft/crypto';
-import type { DeviceRuntime, DeviceView, Effects, Engine } from './engine.ts';
+import { hasKeyPackageDirectory } from './engine.ts';
+import type { DeviceRuntime, DeviceView, EffectNotes, Effects, Engine } from './engine.ts';
 import { Network } from './network.ts';
 import type { NetworkStats } from './network.ts';
 import { createDeviceRandom, createRandom } from './random.ts';
@@ -104,8 +105,10 @@ export interface RunResult {
   readonly published: readonly PublishedEvent[];
   readonly operations: readonly OperationRecord[];
   readonly messages: readonly SentMessage[];
-  /** Engine exceptions while ingesting or ticking (should be none). */
+  /** Engine exceptions or refusals while ingesting or ticking (should be none). */
   readonly deviceErrors: readonly string[];
+  /** Events devices rejected on ingest (typed reasons from the engine). */
+  readonly deviceRejections: readonly string[];
   /** Times of heal steps and of devices coming back online. */
   readonly heals: readonly number[];
   /** Events of the group at the first site, topological order (for the DAG picture). */
@@ -145,6 +148,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const operations: OperationRecord[] = [];
   const messages: SentMessage[] = [];
   const deviceErrors: string[] = [];
+  const deviceRejections: string[] = [];
   const heals: number[] = [];
   let group: CID | null = null;
 
@@ -161,6 +165,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     hosts.set(id, new DeviceHost(id, site, runtime));
   }
   const host = (id: string): DeviceHost => hosts.get(id)!;
+  // The KeyPackage directory (for re-adds by rebase commits): one KeyPackage of every device, known
+  // to every other device; each add operation's fresh KeyPackages replace the entries.
+  const publishKeyPackage = (owner: string, kp: Uint8Array): void => {
+    for (const h of hosts.values()) if (h.id !== owner && hasKeyPackageDirectory(h.runtime)) h.runtime.offerKeyPackage(kp);
+  };
+  if ([...hosts.values()].some((h) => hasKeyPackageDirectory(h.runtime))) {
+    for (const h of hosts.values()) publishKeyPackage(h.id, h.runtime.createKeyPackage());
+  }
 
   const sites = new Map<string, Site>();
   for (const name of scenario.sites) {
@@ -250,7 +262,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       }
       sendUp(h, bytes);
     }
+    const notes = effects as Effects & EffectNotes;
+    for (const r of notes.rejected ?? []) deviceRejections.push(`${h.id} ${what} at ${scheduler.now}: ${r.code}: ${r.message}`);
     if (effects.wakeAt !== undefined) wake(h, effects.wakeAt);
+    if (notes.refused) {
+      const msg = `${notes.refused.code}: ${notes.refused.message}`;
+      if (op) op.error = msg;
+      else deviceErrors.push(`${h.id} ${what} at ${scheduler.now} refused: ${msg}`);
+      trace(`! ${h.id} ${what} refused: ${msg}`);
+      return false;
+    }
     return true;
   };
 
@@ -309,7 +330,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           const mh = host(m);
           const t0 = performance.now();
           try {
-            kps.push(mh.runtime.createKeyPackage());
+            const kp = mh.runtime.createKeyPackage();
+            kps.push(kp);
+            publishKeyPackage(m, kp);
           } catch (e) {
             op.error = `createKeyPackage(${m}): ${e instanceof Error ? e.message : String(e)}`;
             return;
@@ -387,6 +410,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     operations,
     messages,
     deviceErrors,
+    deviceRejections,
     heals,
     blocks,
     network: { ...net.stats },

@@ -162,7 +162,7 @@ export const resolveModel: PublicResolver = (blocks: readonly EventBlock[]): Pub
     }),
     winner: g.winner(base)!,
   }));
-  return { head: chain[chain.length - 1] ?? null, chain, forks, members: (e) => g.members(e), epochNumber: (e) => g.epochs.get(e)?.number };
+  return { head: chain[chain.length - 1] ?? null, chain, forks, rejected: [], members: (e) => g.members(e), epochNumber: (e) => g.epochs.get(e)?.number };
 };
 
 /** Creates a model device (throwaway double of @weft/merge's createDevice). */
