@@ -4,7 +4,7 @@
 
 import { getCipherSuite, type CipherSuite } from '@weft/crypto';
 import { toHex } from '@weft/codec';
-import { buildEvent, cidFromKey, cidKey, decodeEvent, getEventGroup, type CheckedEvent, type EventSigner } from '@weft/dag';
+import { buildEvent, cidFromKey, cidKey, decodeEvent, getEventGroup, parseCid, type CheckedEvent, type EventSigner } from '@weft/dag';
 import { decodeMlsMessage, encodeMlsMessage, type KeyPackage, type Welcome } from '@weft/tree';
 import type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from './deviceApi.ts';
 import { MergeError, codeOf, toRejection, type MergeErrorCode, type Rejection } from './errors.ts';
@@ -76,6 +76,8 @@ export interface MergeDevice extends DeviceRuntime {
   listWorlds(): string[];
   /** The public ledger of the device's group (read-only use). */
   getLedger(): PublicLedger | null;
+  /** 'held' when this device has a world for the epoch (CID string), else why not (e.g. 'removed', 'base_evicted'), or null if unknown. */
+  getWorldStatus(epoch: string): string | null;
 }
 
 const MAX_REJECTIONS = 1000;
@@ -286,6 +288,17 @@ class Device implements MergeDevice {
 
   getLedger(): PublicLedger | null {
     return this.#ledger();
+  }
+
+  getWorldStatus(epoch: string): string | null {
+    let key: string;
+    try {
+      key = cidKey(parseCid(epoch));
+    } catch {
+      return null;
+    }
+    if (this.#worlds.has(key)) return 'held';
+    return this.#noWorld.get(key) ?? null;
   }
 
   // ---- plumbing ---------------------------------------------------------------------------

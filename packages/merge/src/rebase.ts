@@ -95,10 +95,11 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
       if (id !== undefined && !removes.has(id)) updates.set(p.senderLeaf, p);
     }
   }
-  // A rejoining member's leaf is replaced, so its Update (if any) is moot.
+  // A rejoining member's leaf is replaced, so its Update (if any) is moot and nobody waits for one.
   for (const r of rejoins.keys()) {
     const leaf = head.leafOf.get(r);
     if (leaf !== undefined) updates.delete(leaf);
+    stale.delete(r);
   }
   return {
     head: head.key,
