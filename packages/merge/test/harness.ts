@@ -154,3 +154,13 @@ export class Net {
     this.settle();
   }
 }
+
+import { getCipherSuite } from '@weft/crypto';
+import type { EventSigner } from '@weft/dag';
+
+/** The event signer of device `id` as the harness seeds it (its first random draw), for crafting hostile events. */
+export function reproduceSigner(id: string): EventSigner {
+  const cs = getCipherSuite(1, 'node', { random: seededRandom(id) });
+  const kp = cs.signatureGenerateKeyPair();
+  return { suite: cs, privateKey: kp.privateKey, publicKey: kp.publicKey };
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { buildEvent, computeCid, decodeEvent, type DagEvent } from '@weft/dag';
+import { decodeMlsMessage, encodeMlsMessage } from '@weft/tree';
+import { computeCanonicalChain, type MergeDevice } from '../src/index.ts';
+import { Net, reproduceSigner } from './harness.ts';
+
+/** A group a,b,c,d with c cut off after making one commit; returns the net and c's unsent commit. */
+function setup(perturb = false): { net: Net; commit: Uint8Array } {
+  const net = new Net();
+  for (const id of ['a', 'b', 'c', 'd']) net.addDevice(id);
+  net.formGroup('a', ['b', 'c', 'd']);
+  net.split(['a', 'b', 'd'], ['c']);
+  if (perturb) net.get('c').createKeyPackage(); // a different random draw: a different commit on the same base
+  const fx = net.act('c', (d, now) => d.update(now));
+  const commit = fx.publish[0] as Uint8Array;
+  return { net, commit };
+}
+
+function snapshot(d: MergeDevice): string {
+  const v = d.view();
+  const l = d.getLedger();
+  return JSON.stringify({ head: v.head, epoch: v.epoch, members: v.members, tree: v.treeHash, exp: v.exporter, events: l?.entries.size, chain: l?.chain.length, worlds: d.listWorlds().length });
+}
+
+function rewrap(bytes: Uint8Array, signerId: string, change: (e: DagEvent) => Partial<DagEvent>): Uint8Array {
+  const ev = decodeEvent(bytes).event;
+  const next = { ...ev, ...change(ev) };
+  const { v: _v, sig: _s, author, ...rest } = next;
+  return buildEvent({ ...rest, ...(author.leaf === undefined ? {} : { leaf: author.leaf }) }, reproduceSigner(signerId)).bytes;
+}
+
+function expectRejectedEverywhere(net: Net, bytes: Uint8Array, code: string): void {
+  for (const id of ['a', 'b', 'd']) {
+    const d = net.get(id);
+    const before = snapshot(d);
+    const fx = d.ingest(bytes, net.now);
+    expect(fx.rejected?.[0]?.code, `${id}`).toBe(code);
+    expect(fx.publish).toHaveLength(0);
+    expect(snapshot(d)).toBe(before);
+  }
+}
+
+describe('hostile input', () => {
+  it('a commit from a non-member is rejected with not_member on every replica', () => {
+    const { net, commit } = setup();
+    expectRejectedEverywhere(net, rewrap(commit, 'mallory', () => ({})), 'not_member');
+  });
+
+  it('a commit that fails MLS validation (bad FramedContent signature) is rejected with invalid_commit', () => {
+    const { net, commit } = setup();
+    const bad = rewrap(commit, 'c', (e) => {
+      const m = decodeMlsMessage(e.body);
+      if (m.wireFormat !== 'public_message') throw new Error('unexpected');
+      const sig = m.publicMessage.auth.signature.slice();
+      sig[0] = (sig[0] as number) ^ 1;
+      return { body: encodeMlsMessage({ wireFormat: 'public_message', publicMessage: { ...m.publicMessage, auth: { ...m.publicMessage.auth, signature: sig } } }) };
+    });
+    expectRejectedEverywhere(net, bad, 'invalid_commit');
+    expect(net.get('a').listRejections().at(-1)?.detail).toBe('signature_invalid');
+  });
+
+  it('a commit whose resolves names its own base (an ancestor) is rejected with bogus_resolves', () => {
+    const { net, commit } = setup();
+    expectRejectedEverywhere(net, rewrap(commit, 'c', (e) => ({ resolves: [e.base as NonNullable<DagEvent['base']>] })), 'bogus_resolves');
+  });
+
+  it('garbage bytes and events of another group are typed rejections', () => {
+    const { net } = setup();
+    expectRejectedEverywhere(net, new Uint8Array([1, 2, 3]), 'event_invalid');
+    const other = new Net();
+    other.addDevice('z');
+    other.formGroup('z', []);
+    expectRejectedEverywhere(net, other.events[0] as Uint8Array, 'wrong_group');
+  });
+
+  it('a commit whose base never arrives waits (pending) and changes nothing', () => {
+    const { net, commit } = setup();
+    const fake = computeCid(new Uint8Array([9, 9, 9]));
+    const orphan = rewrap(commit, 'c', () => ({ base: fake }));
+    for (const id of ['a', 'b', 'd']) {
+      const d = net.get(id);
+      const before = snapshot(d);
+      const fx = d.ingest(orphan, net.now);
+      expect(fx.rejected).toBeUndefined();
+      expect(snapshot(d)).toBe(before);
+      expect(d.getLedger()?.pending.size).toBe(1);
+    }
+  });
+
+  it('equivocation (one leaf, two commits on one base) is resolved by CID bytes, the same everywhere', () => {
+    const one = setup(false);
+    const two = setup(true);
+    expect(decodeEvent(one.commit).cid.equals(decodeEvent(two.commit).cid)).toBe(false);
+    const net = one.net;
+    net.heal();
+    net.flush();
+    for (const d of net.devices.values()) net.apply(d.id, d.ingest(two.commit, net.now));
+    net.settle();
+    const cids = [decodeEvent(one.commit).cid, decodeEvent(two.commit).cid].sort((x, y) => Buffer.compare(Buffer.from(x.bytes), Buffer.from(y.bytes)));
+    const heads = [...net.devices.values()].map((d) => d.getCanonicalChain()?.chain[2]);
+    for (const h of heads) expect(h).toBe(cids[0]?.toString());
+    const pub = computeCanonicalChain([...net.events, two.commit]);
+    expect(pub.head).toBe(net.get('a').view().head);
+    expect(new Set([...net.devices.values()].map((d) => d.view().exporter)).size).toBe(1);
+  });
+
+  it('a late commit on an evicted epoch is processed publicly, recorded as base_evicted privately, and does not diverge', () => {
+    const net = new Net();
+    for (const id of ['a', 'b', 'c', 'd']) net.addDevice(id, { retention: { forkHorizon: 2, messageHorizon: 50 } });
+    net.formGroup('a', ['b', 'c', 'd']);
+    net.split(['a', 'b', 'c'], ['d']);
+    const late = net.act('d', (d, now) => d.update(now)).publish[0] as Uint8Array;
+    for (let i = 0; i < 4; i++) {
+      net.act('b', (d, now) => d.update(now));
+      net.settle();
+    }
+    const before = net.get('a').view().head;
+    for (const id of ['a', 'b', 'c']) net.get(id).ingest(late, net.now);
+    const lateCid = decodeEvent(late).cid.toString();
+    for (const id of ['a', 'b', 'c']) {
+      expect(net.get(id).getWorldStatus(lateCid)).toBe('base_evicted');
+      expect(net.get(id).view().head).toBe(before); // b (leaf 1) beat d (leaf 3) at the fork
+    }
+    const pub = computeCanonicalChain(net.events.concat([late]));
+    expect(pub.head).toBe(before);
+  });
+});
