@@ -88,8 +88,14 @@ export interface PublicEpoch {
   /** Serialized GroupContext (signed inside FramedContentTBS). */
   readonly groupContextBytes: Uint8Array;
   readonly interimTranscriptHash: Uint8Array;
-  /** Leaf -> DAG height of the handshake that last set its LeafNode (section 4's lastUpdate). */
+  /**
+   * Leaf -> section 4's lastUpdate: DAG height of the member's Add or of its last commit with a
+   * path. Weft does not count committed Update proposals here (see README: they replay refreshes
+   * lost in forks, and counting them would let the winner of a race win every later race).
+   */
   readonly lastUpdate: ReadonlyMap<number, number>;
+  /** Leaf -> DAG height of the commit that last set its LeafNode by any means (rebase satisfaction). */
+  readonly lastRefresh: ReadonlyMap<number, number>;
   /** Leaf -> DAG height of the handshake that added the current occupant. */
   readonly addedAt: ReadonlyMap<number, number>;
   /** Leaf -> identity (UTF-8 of the basic credential). */
@@ -139,13 +145,6 @@ function decodePublic(body: Uint8Array, cid: string, code: 'invalid_commit' | 'i
   }
 }
 
-function withLeaf<V>(m: ReadonlyMap<number, V>, leaf: number, v: V | undefined): Map<number, V> {
-  const out = new Map(m);
-  if (v === undefined) out.delete(leaf);
-  else out.set(leaf, v);
-  return out;
-}
-
 /** Public epoch 0 from a genesis event whose body is the creator's KeyPackage (MLSMessage). */
 export function createGenesisEpoch(cs: CipherSuite, checked: CheckedEvent): PublicEpoch {
   const cid = checked.cid.toString();
@@ -178,6 +177,7 @@ export function createGenesisEpoch(cs: CipherSuite, checked: CheckedEvent): Publ
     groupContextBytes: encodeGroupContext(gc),
     interimTranscriptHash: EMPTY,
     lastUpdate: new Map([[0, 0]]),
+    lastRefresh: new Map([[0, 0]]),
     addedAt: new Map([[0, 0]]),
     identities: new Map([[0, identity]]),
     leafOf: new Map([[identity, 0]]),
@@ -384,18 +384,22 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
     throw invalid('invalid_commit', cid, 'commit fails MLS validation', e);
   }
   const { groupContext, interim } = computeCommitContext(cs, base, merged, content, msg.auth.signature, confirmationTag);
-  let lastUpdate = new Map(base.lastUpdate);
-  let addedAt = new Map(base.addedAt);
+  const lastUpdate = new Map(base.lastUpdate);
+  const lastRefresh = new Map(base.lastRefresh);
+  const addedAt = new Map(base.addedAt);
   for (const r of applied.removes) {
-    lastUpdate = withLeaf(lastUpdate, r.leaf, undefined);
-    addedAt = withLeaf(addedAt, r.leaf, undefined);
+    lastUpdate.delete(r.leaf);
+    lastRefresh.delete(r.leaf);
+    addedAt.delete(r.leaf);
   }
-  for (const u of applied.updates) lastUpdate.set(u.leaf, height);
+  for (const u of applied.updates) lastRefresh.set(u.leaf, height);
   for (const a of applied.adds) {
     lastUpdate.set(a.leaf, height);
+    lastRefresh.set(a.leaf, height);
     addedAt.set(a.leaf, height);
   }
   lastUpdate.set(committer, height);
+  lastRefresh.set(committer, height);
   return {
     key: cidKey(checked.cid),
     height,
@@ -405,6 +409,7 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
     groupContextBytes: encodeGroupContext(groupContext),
     interimTranscriptHash: interim,
     lastUpdate,
+    lastRefresh,
     addedAt,
     identities: applied.identities,
     leafOf: applied.leafOf,

@@ -79,7 +79,7 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     for (const identity of [ch.committerIdentity, ...ch.updates.map((u) => u.identity)]) {
       const leaf = head.leafOf.get(identity);
       if (leaf === undefined || stale.has(identity)) continue;
-      if ((head.lastUpdate.get(leaf) ?? 0) < loser.height) stale.set(identity, { identity, leaf });
+      if ((head.lastRefresh.get(leaf) ?? 0) < loser.height) stale.set(identity, { identity, leaf });
     }
   }
   for (const id of removes.keys()) stale.delete(id);

@@ -43,7 +43,7 @@ describe('scenario 1: concurrent updates', () => {
     // d's refresh lost: it proposed an Update that a later commit applied.
     const head = ledger?.head;
     const dLeaf = head?.leafOf.get('d') as number;
-    expect(head?.lastUpdate.get(dLeaf)).toBeGreaterThan(winner?.height ?? 0);
+    expect(head?.lastRefresh.get(dLeaf)).toBeGreaterThan(winner?.height ?? 0);
     for (const id of ['a', 'b', 'c', 'd']) {
       const t = texts(net, id);
       expect(t).toContain('on c side');
