@@ -7,9 +7,11 @@
 // - Member of an epoch: the device's identity is in that epoch's membership as the public resolver
 //   computes it from the DAG (any branch). A device offline at the end is not checked (it has not
 //   had the chance to receive anything); it is listed instead.
-// - Needs keyshare: a member that cannot read a message because the engine reports its world for
-//   that epoch as evicted or stranded (past the retention horizon, DESIGN.md section 6). Keyshare
-//   is a later issue; such cases are counted separately and do not count as lost.
+// - Needs keyshare: a member that cannot read a message because its world for that epoch is out of
+//   reach through retention (DESIGN.md section 6): the engine reports the epoch, or the nearest
+//   ancestor epoch on the message's branch for which it has a status, as evicted / base_evicted /
+//   stranded. Only keyshare (a later issue) can recover those; they are counted separately and do
+//   not count as lost. Everything else a member cannot read is lost.
 // - Removed member: a device named by a remove operation whose commit was published and that was
 //   not added again by a later operation. It must not be a member of the canonical head, and must
 //   not read any message whose sender had already seen the removing commit when it sent it.
@@ -107,7 +109,7 @@ export function checkNoLostMessages(run: RunResult): InvariantResult & { lost: U
       if (seen && seen.text === m.text) continue;
       const reason = !seen ? 'never received' : seen.text === null ? (seen.reason ?? 'unreadable') : 'wrong plaintext';
       const entry = { cid: m.cid, label: m.label, device: id, reason };
-      if (seen && seen.text === null && KEYSHARE_REASONS.has(reason)) needsKeyshare.push(entry);
+      if (seen && seen.text === null && (KEYSHARE_REASONS.has(reason) || isEvictedBranch(run, d, m.epoch))) needsKeyshare.push(entry);
       else {
         lost.push(entry);
         failures.push(`${id} cannot read ${m.label} (${m.sender}: "${m.text}") in an epoch it was a member of: ${reason}`);
@@ -160,6 +162,18 @@ export function checkRemoveWins(run: RunResult): InvariantResult {
     }
   }
   return { held: failures.length === 0, failures };
+}
+
+/** True when the first epoch on the way up from `epoch` (via bases) with a status says evicted. */
+function isEvictedBranch(run: RunResult, d: DeviceOutcome, epoch: string): boolean {
+  if (!d.worldStatus) return false;
+  for (let e: string | undefined = epoch, steps = 0; e !== undefined && steps < 100_000; e = run.bases.get(e), steps++) {
+    const s = d.worldStatus(e);
+    if (s === 'held') return false;
+    if (s !== null && KEYSHARE_REASONS.has(s)) return true;
+    if (s !== null && s !== 'no_world') return false;
+  }
+  return false;
 }
 
 function senderKnew(run: RunResult, m: SentMessage, commit: string): boolean {

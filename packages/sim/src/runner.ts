@@ -78,6 +78,8 @@ export interface DeviceOutcome {
   readonly seen: ReadonlySet<string>;
   /** Simulated time at which the device first saw each CID. */
   readonly seenAt: ReadonlyMap<string, number>;
+  /** Engine extension: 'held' or why the device has no world for an epoch (null: unknown). */
+  readonly worldStatus?: (epoch: string) => string | null;
 }
 
 /** A site at the end of the run. */
@@ -113,6 +115,8 @@ export interface RunResult {
   readonly heals: readonly number[];
   /** Events of the group at the first site, topological order (for the DAG picture). */
   readonly blocks: readonly EventBlock[];
+  /** Base epoch of every commit at the first site (epoch CID -> base CID). */
+  readonly bases: ReadonlyMap<string, string>;
   readonly network: NetworkStats;
 }
 
@@ -386,15 +390,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     siteOutcomes.push({ name: site.name, heads, events, resolution, rejections: site.rejections, abandoned: site.abandoned });
     await site.store.close();
   }
-  const devices: DeviceOutcome[] = [...hosts.values()].map((h) => ({
-    id: h.id,
-    site: h.site,
-    online: h.online,
-    view: h.runtime.view(),
-    cpuMs: h.cpuMs,
-    seen: h.seen,
-    seenAt: h.seenAt,
-  }));
+  const devices: DeviceOutcome[] = [...hosts.values()].map((h) => {
+    const status = (h.runtime as Partial<{ getWorldStatus(epoch: string): string | null }>).getWorldStatus;
+    return {
+      id: h.id,
+      site: h.site,
+      online: h.online,
+      view: h.runtime.view(),
+      cpuMs: h.cpuMs,
+      seen: h.seen,
+      seenAt: h.seenAt,
+      ...(typeof status === 'function' ? { worldStatus: (epoch: string) => status.call(h.runtime, epoch) } : {}),
+    };
+  });
+  const bases = new Map<string, string>();
+  for (const b of blocks) {
+    const { event } = decodeEvent(b.bytes, b.cid);
+    if (event.kind === 'commit' && event.base) bases.set(b.cid.toString(), event.base.toString());
+  }
   return {
     scenario,
     seed,
@@ -413,6 +426,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     deviceRejections,
     heals,
     blocks,
+    bases,
     network: { ...net.stats },
   };
 }
