@@ -23,35 +23,59 @@ export function isEventCid(cid: CID): boolean {
 // 01 71 12 20), in base64 with an alphabet in ASCII order, so key order is CID byte order and a
 // key is 43 characters instead of 72 in hex.
 const ORDERED = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
-const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const toOrdered = new Map([...URL_SAFE].map((c, i) => [c, ORDERED[i] as string]));
-const fromOrdered = new Map([...ORDERED].map((c, i) => [c, URL_SAFE[i] as string]));
 const CID_PREFIX = new Uint8Array([0x01, DAG_CBOR_CODE, SHA2_256_CODE, 0x20]);
-
-function translate(text: string, table: Map<string, string>): string {
-  let out = '';
-  for (const ch of text) out += table.get(ch) ?? ch;
-  return out;
-}
+const ORDERED_CODES = Uint8Array.from(ORDERED, (c) => c.charCodeAt(0));
+const scratch = new Uint8Array(43);
+const DECODE = new Uint8Array(128);
+ORDERED_CODES.forEach((c, i) => (DECODE[c] = i));
+const keyCache = new WeakMap<CID, string>();
 
 /**
  * Store key of an event CID: order-preserving base64 of its digest (CID byte order = key order).
  * Any other CID gets a key starting with '!', which names no stored event.
  */
 export function cidKey(cid: CID): string {
+  const cached = keyCache.get(cid);
+  if (cached !== undefined) return cached;
   const b = cid.bytes;
   if (b.length !== 36 || b[0] !== 1 || b[1] !== DAG_CBOR_CODE || b[2] !== SHA2_256_CODE || b[3] !== 0x20) {
     return `!${Buffer.from(b).toString('hex')}`;
   }
-  return translate(Buffer.from(b.buffer, b.byteOffset + 4, 32).toString('base64url'), toOrdered);
+  const C = ORDERED_CODES;
+  let o = 0;
+  for (let i = 4; i < 34; i += 3) {
+    const n = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8) | (b[i + 2] as number);
+    scratch[o++] = C[n >> 18] as number;
+    scratch[o++] = C[(n >> 12) & 63] as number;
+    scratch[o++] = C[(n >> 6) & 63] as number;
+    scratch[o++] = C[n & 63] as number;
+  }
+  // 30 of the 32 digest bytes are done; the last 2 give 16 bits, 3 characters (zero-padded).
+  const n = (((b[34] as number) << 8) | (b[35] as number)) << 2;
+  scratch[40] = C[n >> 12] as number;
+  scratch[41] = C[(n >> 6) & 63] as number;
+  scratch[42] = C[n & 63] as number;
+  const out = String.fromCharCode(...scratch);
+  keyCache.set(cid, out);
+  return out;
 }
 
 /** CID of a store key produced by `cidKey`. */
 export function cidFromKey(key: string): CID {
-  const digest = Buffer.from(translate(key, fromOrdered), 'base64url');
+  const D = DECODE;
+  const at = (i: number): number => D[key.charCodeAt(i) & 127] as number;
   const bytes = new Uint8Array(36);
   bytes.set(CID_PREFIX, 0);
-  bytes.set(digest, 4);
+  let o = 4;
+  for (let i = 0; i < 40; i += 4) {
+    const n = (at(i) << 18) | (at(i + 1) << 12) | (at(i + 2) << 6) | at(i + 3);
+    bytes[o++] = n >> 16;
+    bytes[o++] = (n >> 8) & 255;
+    bytes[o++] = n & 255;
+  }
+  const n = ((at(40) << 12) | (at(41) << 6) | at(42)) >> 2;
+  bytes[34] = n >> 8;
+  bytes[35] = n & 255;
   return CID.decode(bytes);
 }
 

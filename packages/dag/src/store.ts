@@ -340,12 +340,14 @@ export class DagStore {
       acceptedInBatch += 1;
     };
 
-    const ctx = (signatureVerified: boolean): ValidationContext => ({
+    const unverified: ValidationContext = {
       lookup: (k) => this.#lookupSync(k),
       resolveSuite: this.#opts.resolveSuite,
       groupSuite: (g) => this.#groups.get(g)?.suite,
-      signatureVerified,
-    });
+      signatureVerified: false,
+    };
+    const verifiedCtx: ValidationContext = { ...unverified, signatureVerified: true };
+    const ctx = (signatureVerified: boolean): ValidationContext => (signatureVerified ? verifiedCtx : unverified);
 
     // One offered or released event: returns nothing, appends results, queues released events.
     const work: { checked: CheckedEvent; verified: boolean }[] = [];

@@ -1,0 +1,10 @@
+import { generateDag, openLevelStore, createSuiteResolver } from '@weft/dag';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+const f = '/tmp/dagx/evs.json';
+if (!existsSync(f)) writeFileSync(f, JSON.stringify([...generateDag({ events: 10000, groups: 1, forkRate: 0.05, seed: 7 })].map((e) => Buffer.from(e.bytes).toString('base64'))));
+const evs = (JSON.parse(readFileSync(f, 'utf8')) as string[]).map((b) => ({ bytes: new Uint8Array(Buffer.from(b, 'base64')) }));
+const store = await openLevelStore('/tmp/dagx/lvl' + Date.now(), { resolveSuite: createSuiteResolver() });
+const c = process.cpuUsage(); const t = performance.now();
+for (let i = 0; i < evs.length; i += 500) await store.addMany(evs.slice(i, i + 500));
+const cu = process.cpuUsage(c);
+console.log('wall us/ev', ((performance.now() - t) * 1000 / evs.length).toFixed(1), 'cpu us/ev', ((cu.user + cu.system) / evs.length).toFixed(1));
