@@ -237,7 +237,7 @@ class Device implements MergeDevice {
     const world = head ? this.#worlds.get(head.key) : undefined;
     return {
       id: this.id,
-      group: this.#group === null ? null : cidFromKey(this.#group).toString(),
+      group: ledger && ledger.head ? cidFromKey(ledger.groupKey).toString() : null,
       head: head ? cidFromKey(head.key).toString() : null,
       epoch: head ? Number(head.epoch) : null,
       members: head ? listIdentities(head) : [],
@@ -334,8 +334,10 @@ class Device implements MergeDevice {
     }
   }
 
+  /** The ledger of our group; before joining, the only group we follow (an observer's view). */
   #ledger(): PublicLedger | null {
-    return this.#group === null ? null : (this.#ledgers.get(this.#group) ?? null);
+    if (this.#group === null) return this.#ledgers.size === 1 ? ([...this.#ledgers.values()][0] ?? null) : null;
+    return this.#ledgers.get(this.#group) ?? null;
   }
 
   #ledgerFor(groupKey: string): PublicLedger | null {
