@@ -36,6 +36,10 @@ export interface AppliedProposals {
   readonly pathRequired: boolean;
   /** Our new leaf private key when the commit applied our own Update proposal. */
   readonly ownUpdateKey: Uint8Array | null;
+  /** Leaves whose LeafNode changed (updated, removed, added). */
+  readonly changedLeaves: readonly number[];
+  /** The leaf checker of this commit, for the committer's new path leaf. */
+  readonly checker: LeafChecker;
 }
 
 /** Options of applyProposals. */
@@ -129,10 +133,12 @@ export function applyProposals(state: GroupState, committer: LeafIndex, proposal
 
   const draft = new TreeDraft(tree);
   let ownUpdateKey: Uint8Array | null = null;
-  const updateChecker = new LeafChecker(cs, draft.leaves, { groupId, extensions }, 0);
+  const checker = new LeafChecker(cs, tree, draft.leaves, { groupId, extensions, ...(options.now !== undefined ? { now: options.now } : {}) });
   for (const u of updates) {
-    updateChecker.check(u.node, u.leaf, 'update', true);
+    checker.check(u.node, u.leaf, 'update', true);
+    checker.noteReplaced(u.leaf);
     draft.setLeaf(u.leaf, u.node);
+    checker.noteSet(u.leaf, u.node);
     draft.blankDirectPath(u.leaf);
     if (u.leaf === me) {
       if (u.key === null) throw new MlsError('missing_private_key', 'a commit applies an Update of our leaf that we did not send in this epoch');
@@ -140,6 +146,7 @@ export function applyProposals(state: GroupState, committer: LeafIndex, proposal
     }
   }
   for (const l of removes) {
+    checker.noteReplaced(l);
     draft.setLeaf(l, null);
     draft.blankDirectPath(l);
   }
@@ -147,7 +154,6 @@ export function applyProposals(state: GroupState, committer: LeafIndex, proposal
 
   const added: AddedMember[] = [];
   if (adds.length > 0) {
-    const addChecker = new LeafChecker(cs, draft.leaves, { groupId, extensions, ...(options.now !== undefined ? { now: options.now } : {}) }, adds.length);
     const addKeys = new Set<string>();
     let cursor = 0;
     for (const kp of adds) {
@@ -159,19 +165,20 @@ export function applyProposals(state: GroupState, committer: LeafIndex, proposal
       if (cursor >= draft.leafCount) draft.extend();
       const l = cursor as LeafIndex;
       // The signature was checked with the KeyPackage (a key_package leaf's TBS has no position).
-      addChecker.check(kp.leafNode, l, 'key_package', false);
+      checker.check(kp.leafNode, l, 'key_package', false);
       draft.setLeaf(l, kp.leafNode);
       for (const p of directPath(leafToNode(l), draft.leafCount)) {
         const node = draft.getParent(p);
         if (node) draft.setParent(p, { ...node, unmergedLeaves: [...node.unmergedLeaves, l] });
       }
-      addChecker.noteAdded(kp.leafNode, l);
+      checker.noteSet(l, kp.leafNode);
       added.push({ leafIndex: l, keyPackage: kp });
     }
   }
 
   const pathRequired = proposals.length === 0 || proposals.some((p) => !PATHLESS.has(p.proposal.proposalType));
-  return { tree: draft.finish(), extensions, added, removed: removes, psks, pathRequired, ownUpdateKey };
+  const changedLeaves = [...updates.map((u) => u.leaf), ...removes, ...added.map((a) => a.leafIndex)];
+  return { tree: draft.finish(), extensions, added, removed: removes, psks, pathRequired, ownUpdateKey, changedLeaves, checker };
 }
 
 /** The PSK values for `ids`, from the state's external PSKs and recent resumption PSKs; throws psk_missing. */

@@ -25,6 +25,7 @@ import { encodeMlsMessage } from '../wire/mlsMessage.ts';
 import type { PreSharedKeyID, Proposal, ProposalOrRef } from '../wire/proposal.ts';
 import type { WireFormat } from '../wire/enums.ts';
 import { applyProposals, resolvePsks, type AddedMember } from './applyProposals.ts';
+import { handOverLeafKeyIndex } from './leafNodeValidation.ts';
 import { enterEpoch, retireEpoch, type GroupState, type RetiredEpoch } from './groupState.ts';
 import { frameHandshake, resolveProposals, type HandshakeWireFormat } from './proposals.ts';
 
@@ -188,6 +189,7 @@ export function createCommit(state: GroupState, options: CommitOptions = {}): Cr
   const confirmationTag = computeConfirmationTag(cs, next.secrets.confirmationKey, next.confirmedTranscriptHash);
   const framed = frameHandshake(state, attachConfirmationTag(signed, confirmationTag));
 
+  handOverLeafKeyIndex(state.tree, tree, withPath ? [...applied.changedLeaves, me] : applied.changedLeaves);
   const newState = enterEpoch(cs, {
     groupContext: next.groupContext,
     tree,

@@ -8,3 +8,4 @@ export * from './commit.ts';
 export * from './processCommit.ts';
 export * from './join.ts';
 export * from './applicationMessage.ts';
+export * from './fullTree.ts';

@@ -1,6 +1,6 @@
 // RFC 9420 section 7.3 LeafNode validation against a group, shaped for commits: a commit may carry
-// one leaf (its path) or thousands (an add-all commit), so uniqueness is checked by a scan for a
-// few leaves and through a key index, built once per commit, for many.
+// one leaf (its path) or thousands (an add-all commit), and neither may cost a scan of the whole
+// tree per leaf, so uniqueness and credential support go through a per-tree key index.
 
 import { bytesEqual, CodecError, decode, toHex } from '@weft/codec';
 import type { CipherSuite } from '@weft/crypto';
@@ -9,11 +9,10 @@ import { verifyLeafNodeSignature } from '../ratchetTree/leafNodeSignature.ts';
 import { readRequiredCapabilities, type RequiredCapabilities } from '../wire/capabilities.ts';
 import { ExtensionType, type Extension } from '../wire/extension.ts';
 import type { LeafNode, LeafNodeSource } from '../wire/leafNode.ts';
+import type { RatchetTree } from '../ratchetTree/ratchetTree.ts';
 
 const DEFAULT_EXTENSIONS: ReadonlySet<number> = new Set(Object.values(ExtensionType));
 const DEFAULT_PROPOSALS: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 6, 7]);
-/** Above this many leaves to check in one commit, an index beats a scan per leaf. */
-const INDEX_THRESHOLD = 8;
 
 /** Numeric credential type of a leaf (basic = 1, x509 = 2). */
 export function credentialTypeOf(leaf: LeafNode): number {
@@ -62,49 +61,130 @@ export interface LeafCheckGroup {
 }
 
 /**
- * Checks LeafNodes entering one tree (section 7.3): source, signature (optional, when a caller has
- * verified it already), lifetime if a clock is given, extensions listed in capabilities, the
- * group's required capabilities, credential types supported both ways, signature_key and
- * encryption_key unique among the other leaves, and an Update's new encryption_key.
+ * Which leaf holds each signature and encryption key, and per credential type how many members
+ * use it and how many cannot handle it. Built once (O(N)) for a tree and then handed forward to
+ * the next epoch's tree with only the changed leaves patched, so a commit costs O(changes).
+ */
+interface LeafKeyIndex {
+  owner: RatchetTree;
+  readonly sig: Map<string, number>;
+  readonly enc: Map<string, number>;
+  readonly credCount: Map<number, number>;
+  readonly unsupported: Map<number, number>;
+}
+
+const KNOWN_CREDENTIALS = [1, 2];
+const indexes = new WeakMap<RatchetTree, LeafKeyIndex>();
+
+function bump(m: Map<number, number>, k: number, d: number): void {
+  m.set(k, (m.get(k) ?? 0) + d);
+}
+
+function countLeaf(credCount: Map<number, number>, unsupported: Map<number, number>, leaf: LeafNode, d: number): void {
+  bump(credCount, credentialTypeOf(leaf), d);
+  for (const t of KNOWN_CREDENTIALS) if (!leaf.capabilities.credentials.includes(t)) bump(unsupported, t, d);
+}
+
+/** The key index of `tree`, building it when the tree has none (or handed it on to a newer tree). */
+function indexFor(tree: RatchetTree): LeafKeyIndex {
+  const found = indexes.get(tree);
+  if (found && found.owner === tree) return found;
+  const idx: LeafKeyIndex = { owner: tree, sig: new Map(), enc: new Map(), credCount: new Map(), unsupported: new Map() };
+  tree.leaves.forEach((leaf, l) => {
+    if (!leaf) return;
+    idx.sig.set(toHex(leaf.signatureKey), l);
+    idx.enc.set(toHex(leaf.encryptionKey), l);
+    countLeaf(idx.credCount, idx.unsupported, leaf, 1);
+  });
+  indexes.set(tree, idx);
+  return idx;
+}
+
+/**
+ * Moves `from`'s key index (if it has one) to `to`, patching the leaves in `changed`. The index
+ * is owned by one tree at a time: `from` rebuilds its own if it is ever checked again (a fork).
+ */
+export function handOverLeafKeyIndex(from: RatchetTree, to: RatchetTree, changed: Iterable<number>): void {
+  const idx = indexes.get(from);
+  if (!idx || idx.owner !== from) return;
+  for (const l of new Set(changed)) {
+    const old = from.leaves[l] ?? null;
+    if (old) {
+      const sk = toHex(old.signatureKey);
+      if (idx.sig.get(sk) === l) idx.sig.delete(sk);
+      const ek = toHex(old.encryptionKey);
+      if (idx.enc.get(ek) === l) idx.enc.delete(ek);
+      countLeaf(idx.credCount, idx.unsupported, old, -1);
+    }
+    const now = to.leaves[l] ?? null;
+    if (now) {
+      idx.sig.set(toHex(now.signatureKey), l);
+      idx.enc.set(toHex(now.encryptionKey), l);
+      countLeaf(idx.credCount, idx.unsupported, now, 1);
+    }
+  }
+  idx.owner = to;
+  indexes.set(to, idx);
+}
+
+/**
+ * Checks LeafNodes entering a tree during one commit (section 7.3): source, signature (optional,
+ * when a caller has verified it already), lifetime if a clock is given, extensions listed in
+ * capabilities, the group's required capabilities, credential types supported both ways,
+ * signature_key and encryption_key unique among the other leaves, and an Update's new
+ * encryption_key. Uniqueness and credential support use the tree's key index plus an overlay of
+ * this commit's changes (noteReplaced / noteSet), never a scan of all leaves.
  */
 export class LeafChecker {
   private readonly required: RequiredCapabilities | null;
-  private index: { sig: Map<string, number>; enc: Map<string, number>; creds: Map<number, number>; unsupported: Map<number, number> } | null = null;
+  private base: LeafKeyIndex | null = null;
+  private readonly replaced = new Set<number>();
+  private readonly sig = new Map<string, number>();
+  private readonly enc = new Map<string, number>();
+  private credCount: Map<number, number> | null = null;
+  private unsupported: Map<number, number> | null = null;
 
-  /** `leaves` is the live leaf array being edited (a TreeDraft's), read at each check. */
+  /** `tree` is the epoch's tree; `leaves` the live leaf array being edited (a TreeDraft's). */
   constructor(
     private readonly cs: CipherSuite,
+    private readonly tree: RatchetTree,
     private readonly leaves: readonly (LeafNode | null)[],
     private readonly group: LeafCheckGroup,
-    expectedChecks: number,
   ) {
     this.required = readRequiredCapabilitiesExtension(group.extensions);
-    if (expectedChecks > INDEX_THRESHOLD) this.buildIndex();
   }
 
-  private buildIndex(): void {
-    const sig = new Map<string, number>();
-    const enc = new Map<string, number>();
-    const creds = new Map<number, number>();
-    const unsupported = new Map<number, number>();
-    this.leaves.forEach((leaf, l) => {
-      if (leaf) this.indexLeaf(leaf, l, sig, enc, creds, unsupported);
-    });
-    this.index = { sig, enc, creds, unsupported };
+  private counters(): { credCount: Map<number, number>; unsupported: Map<number, number>; base: LeafKeyIndex } {
+    if (!this.base || !this.credCount || !this.unsupported) {
+      this.base = indexFor(this.tree);
+      this.credCount = new Map(this.base.credCount);
+      this.unsupported = new Map(this.base.unsupported);
+      // Changes noted before the index was needed are applied now.
+      for (const l of this.replaced) {
+        const old = this.tree.leaves[l];
+        if (old) countLeaf(this.credCount, this.unsupported, old, -1);
+      }
+      for (const l of new Set([...this.sig.values()])) {
+        const now = this.leaves[l];
+        if (now) countLeaf(this.credCount, this.unsupported, now, 1);
+      }
+    }
+    return { credCount: this.credCount, unsupported: this.unsupported, base: this.base };
   }
 
-  private indexLeaf(leaf: LeafNode, l: number, sig: Map<string, number>, enc: Map<string, number>, creds: Map<number, number>, unsupported: Map<number, number>): void {
-    sig.set(toHex(leaf.signatureKey), l);
-    enc.set(toHex(leaf.encryptionKey), l);
-    const t = credentialTypeOf(leaf);
-    creds.set(t, (creds.get(t) ?? 0) + 1);
-    // Count, per credential type in use, the members that do not support it (basic and x509 only).
-    for (const u of [1, 2]) if (!leaf.capabilities.credentials.includes(u)) unsupported.set(u, (unsupported.get(u) ?? 0) + 1);
+  /** Records that the epoch tree's leaf `l` is removed or replaced in this commit (call before editing it). */
+  noteReplaced(l: number): void {
+    if (this.replaced.has(l)) return;
+    this.replaced.add(l);
+    const old = this.tree.leaves[l];
+    if (old && this.credCount && this.unsupported) countLeaf(this.credCount, this.unsupported, old, -1);
   }
 
-  /** Records that `leaf` now occupies leaf `l` (after an Add), keeping the index current. */
-  noteAdded(leaf: LeafNode, l: number): void {
-    if (this.index) this.indexLeaf(leaf, l, this.index.sig, this.index.enc, this.index.creds, this.index.unsupported);
+  /** Records that leaf `l` now holds `leaf` (after an Update or Add). */
+  noteSet(l: number, leaf: LeafNode): void {
+    this.sig.set(toHex(leaf.signatureKey), l);
+    this.enc.set(toHex(leaf.encryptionKey), l);
+    if (this.credCount && this.unsupported) countLeaf(this.credCount, this.unsupported, leaf, 1);
   }
 
   /** Validates `leaf` for leaf position `at` with the given source; throws MlsError naming the broken rule. */
@@ -132,48 +212,37 @@ export class LeafChecker {
     if (!caps.credentials.includes(myType)) {
       throw new MlsError('capabilities_invalid', `the LeafNode's credential type ${myType} is not in its own capabilities`);
     }
-    const replaced = this.leaves[at] ?? null;
-    if (source === 'update' && replaced && bytesEqual(replaced.encryptionKey, leaf.encryptionKey)) {
+    const current = this.leaves[at] ?? null;
+    if (source === 'update' && current && bytesEqual(current.encryptionKey, leaf.encryptionKey)) {
       throw new MlsError('duplicate_encryption_key', `the Update for leaf ${at} keeps the old encryption key`);
     }
-    if (this.index) this.checkIndexed(leaf, at, myType);
-    else this.checkByScan(leaf, at, myType);
-  }
-
-  private checkIndexed(leaf: LeafNode, at: number, myType: number): void {
-    const idx = this.index;
-    if (!idx) return;
-    const replaced = this.leaves[at] ?? null;
-    // A leaf being replaced (update, commit) does not count against itself.
-    const selfType = replaced ? credentialTypeOf(replaced) : null;
-    const selfUnsupports = (t: number): number => (replaced && !replaced.capabilities.credentials.includes(t) ? 1 : 0);
-    if ((idx.unsupported.get(myType) ?? 0) - selfUnsupports(myType) > 0) {
+    const { credCount, unsupported, base } = this.counters();
+    // The leaf now at `at` (being replaced) does not count against its successor.
+    const selfUnsupports = current && !current.capabilities.credentials.includes(myType) ? 1 : 0;
+    if ((unsupported.get(myType) ?? 0) - selfUnsupports > 0) {
       throw new MlsError('capabilities_invalid', `some member does not support credential type ${myType}`);
     }
-    for (const [t, n] of idx.creds) {
-      const others = n - (selfType === t ? 1 : 0);
-      if (others > 0 && !leaf.capabilities.credentials.includes(t)) {
+    const selfType = current ? credentialTypeOf(current) : null;
+    for (const [t, n] of credCount) {
+      if (n - (selfType === t ? 1 : 0) > 0 && !caps.credentials.includes(t)) {
         throw new MlsError('capabilities_invalid', `the LeafNode does not support credential type ${t} used by other members`);
       }
     }
-    const s = idx.sig.get(toHex(leaf.signatureKey));
-    if (s !== undefined && s !== at && this.leaves[s]) throw new MlsError('duplicate_signature_key', `member ${s} already uses this signature key`);
-    const e = idx.enc.get(toHex(leaf.encryptionKey));
-    if (e !== undefined && e !== at && this.leaves[e]) throw new MlsError('duplicate_encryption_key', `member ${e} already uses this encryption key`);
+    this.checkUnique(base.sig, this.sig, toHex(leaf.signatureKey), at, 'duplicate_signature_key', 'signature');
+    this.checkUnique(base.enc, this.enc, toHex(leaf.encryptionKey), at, 'duplicate_encryption_key', 'encryption');
   }
 
-  private checkByScan(leaf: LeafNode, at: number, myType: number): void {
-    const caps = leaf.capabilities;
-    const n = this.leaves.length;
-    for (let l = 0; l < n; l++) {
-      const other = this.leaves[l];
-      if (!other || l === at) continue;
-      if (!other.capabilities.credentials.includes(myType)) throw new MlsError('capabilities_invalid', `member ${l} does not support credential type ${myType}`);
-      if (!caps.credentials.includes(credentialTypeOf(other))) {
-        throw new MlsError('capabilities_invalid', `the LeafNode does not support credential type ${credentialTypeOf(other)} used by member ${l}`);
-      }
-      if (bytesEqual(other.signatureKey, leaf.signatureKey)) throw new MlsError('duplicate_signature_key', `member ${l} already uses this signature key`);
-      if (bytesEqual(other.encryptionKey, leaf.encryptionKey)) throw new MlsError('duplicate_encryption_key', `member ${l} already uses this encryption key`);
-    }
+  private checkUnique(
+    base: Map<string, number>,
+    overlay: Map<string, number>,
+    key: string,
+    at: number,
+    code: 'duplicate_signature_key' | 'duplicate_encryption_key',
+    what: string,
+  ): void {
+    const o = overlay.get(key);
+    if (o !== undefined && o !== at) throw new MlsError(code, `member ${o} already uses this ${what} key`);
+    const b = base.get(key);
+    if (b !== undefined && b !== at && !this.replaced.has(b)) throw new MlsError(code, `member ${b} already uses this ${what} key`);
   }
 }

@@ -13,7 +13,7 @@ import type { MlsMessage } from '../wire/mlsMessage.ts';
 import { applyProposals, resolvePsks, type AddedMember } from './applyProposals.ts';
 import { deriveNextEpoch, provisionalContext } from './commit.ts';
 import { enterEpoch, retireEpoch, type GroupState, type RetiredEpoch } from './groupState.ts';
-import { LeafChecker } from './leafNodeValidation.ts';
+import { handOverLeafKeyIndex } from './leafNodeValidation.ts';
 import { decodeHandshakeMessage, processProposal, resolveProposals, unprotectHandshake } from './proposals.ts';
 
 /** Options of processCommit. */
@@ -82,7 +82,7 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
   let commitSecret = zeroSecret(cs);
   if (commit.path !== null) {
     // Section 7.3 checks of the committer's new leaf; its signature and parent hash are checked by the merge.
-    new LeafChecker(cs, tree.leaves, { groupId: provisional.groupId, extensions: applied.extensions }, 0).check(commit.path.leafNode, committer, 'commit', false);
+    applied.checker.check(commit.path.leafNode, committer, 'commit', false);
     const processed = processUpdatePath(cs, {
       tree,
       senderLeaf: committer,
@@ -100,6 +100,7 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
   if (!verifyConfirmationTag(cs, next.secrets.confirmationKey, next.confirmedTranscriptHash, tag)) {
     throw new MlsError('confirmation_tag_invalid', 'the commit confirmation_tag does not match the new epoch');
   }
+  handOverLeafKeyIndex(state.tree, tree, commit.path !== null ? [...applied.changedLeaves, committer] : applied.changedLeaves);
   const newState = enterEpoch(cs, {
     groupContext: next.groupContext,
     tree,
