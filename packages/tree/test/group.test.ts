@@ -22,6 +22,9 @@ import {
   joinFromWelcome,
   processCommit,
   processProposal,
+  addExternalPsk,
+  buildFullTreeGroup,
+  createExternalPskId,
   proposeRemove,
   proposeUpdate,
   protectPublicMessage,
@@ -319,5 +322,60 @@ describe('processCommit rejections leave the state unchanged', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('more commit shapes', () => {
+  it('a commit sent as a PrivateMessage, a PSK commit with a joiner, and competing commits of one epoch', () => {
+    let a = founder('a');
+    const bKp = member('b');
+    const add = createCommit(a, { add: [bKp.keyPackage] });
+    a = add.state;
+    let b = join(add.welcome, bKp);
+
+    const priv = createCommit(a, { update: true, wireFormat: 'private_message' });
+    a = priv.state;
+    b = next(b, priv.commit);
+    expect(toHex(getEpochAuthenticator(b))).toBe(toHex(getEpochAuthenticator(a)));
+
+    // An external PSK both hold, injected while c joins; c gets it through its own options.
+    const pskId = utf8('shared psk');
+    const psk = cs.randomBytes(32);
+    a = addExternalPsk(a, pskId, psk);
+    b = addExternalPsk(b, pskId, psk);
+    const cKp = member('c');
+    const withPsk = createCommit(a, { add: [cKp.keyPackage], psks: [createExternalPskId(cs, pskId)] });
+    expectCode(() => joinFromWelcome(cs, withPsk.welcome as Uint8Array, cKp), 'psk_missing');
+    const c = joinFromWelcome(cs, withPsk.welcome as Uint8Array, cKp, { externalPsks: [{ id: pskId, secret: psk }] });
+    const bAfter = next(b, withPsk.commit);
+    expect(toHex(getEpochAuthenticator(c))).toBe(toHex(getEpochAuthenticator(withPsk.state)));
+    expect(toHex(getEpochAuthenticator(bAfter))).toBe(toHex(getEpochAuthenticator(withPsk.state)));
+
+    // Two competing commits on the same epoch (a fork): b can process either from the same state.
+    const fromA = createCommit(withPsk.state, { update: true });
+    const fromC = createCommit(c, { update: true });
+    const viaA = next(bAfter, fromA.commit);
+    const viaC = next(bAfter, fromC.commit);
+    expect(toHex(getEpochAuthenticator(viaA))).toBe(toHex(getEpochAuthenticator(fromA.state)));
+    expect(toHex(getEpochAuthenticator(viaC))).toBe(toHex(getEpochAuthenticator(fromC.state)));
+    // ... and the key index follows each branch: re-adding b's own signature key is refused on both.
+    const dup = createKeyPackage(cs, {
+      credential: { credentialType: 'basic', identity: utf8('b again') },
+      signatureKeyPair: { privateKey: bKp.privateKeys.signaturePrivateKey, publicKey: bKp.keyPackage.leafNode.signatureKey },
+    });
+    expectCode(() => createCommit(fromA.state, { add: [dup.keyPackage] }), 'duplicate_signature_key');
+    expectCode(() => createCommit(viaC, { add: [dup.keyPackage] }), 'duplicate_signature_key');
+  });
+
+  it('builds a full tree for benchmarks: every node non-blank, tracked members agree', () => {
+    const g = buildFullTreeGroup(cs, 16, [0, 5, 15]);
+    const [s0, s5, s15] = g.states as [GroupState, GroupState, GroupState];
+    expect(s0.tree.leaves.every((l) => l !== null)).toBe(true);
+    expect(s0.tree.parents.every((p) => p !== null)).toBe(true);
+    expect(s0.tree.parents.every((p) => p?.unmergedLeaves.length === 0)).toBe(true);
+    expect(toHex(getEpochAuthenticator(s5))).toBe(toHex(getEpochAuthenticator(s0)));
+    const c = createCommit(s5, { update: true });
+    expect(toHex(getEpochAuthenticator(next(s0, c.commit)))).toBe(toHex(getEpochAuthenticator(c.state)));
+    expect(toHex(getEpochAuthenticator(next(s15, c.commit)))).toBe(toHex(getEpochAuthenticator(c.state)));
   });
 });

@@ -189,10 +189,12 @@ export function processProposal(state: GroupState, message: Uint8Array | MlsMess
   if (sender.senderType === 'new_member_proposal' && content.proposal.proposalType !== 'add') {
     throw new MlsError('proposal_sender_invalid', 'a new_member_proposal sender may only propose Add');
   }
-  if (sender.senderType === 'member' && sender.leafIndex === state.privateKeys.leafIndex) {
-    throw new MlsError('proposal_sender_invalid', 'our own proposals are already pending');
-  }
   const ref = makeProposalRef(state.cs, encodeAuthenticatedContent(authenticated));
+  if (sender.senderType === 'member' && sender.leafIndex === state.privateKeys.leafIndex) {
+    // Our own proposal coming back (e.g. replayed from the DAG): keep the pending entry, which holds our private key.
+    if (state.pendingProposals.has(toHex(ref))) return { state, ref, proposal: content.proposal, sender };
+    throw new MlsError('proposal_sender_invalid', 'a proposal from our own leaf that we did not send in this epoch');
+  }
   const pendingProposals = new Map(state.pendingProposals);
   pendingProposals.set(toHex(ref), { ref, proposal: content.proposal, sender });
   return { state: { ...state, pendingProposals, secretTree }, ref, proposal: content.proposal, sender };
