@@ -132,16 +132,21 @@ export class PublicLedger {
 
   /** Offers one encoded event. Never throws on bad input: see LedgerReport. */
   add(bytes: Uint8Array): LedgerReport {
-    const accepted: LedgerEntry[] = [];
-    const rejected: Rejection[] = [];
-    let changedAt: number | null = null;
     let checked: CheckedEvent;
     try {
       checked = decodeEvent(bytes);
     } catch (e) {
-      rejected.push(toRejection(new MergeError('event_invalid', `event does not decode: ${e instanceof Error ? e.message : String(e)}`, undefined, codeOf(e))));
-      return { accepted, rejected, pending: false, duplicate: false, chainChangedAt: null };
+      const rejected = [toRejection(new MergeError('event_invalid', `event does not decode: ${e instanceof Error ? e.message : String(e)}`, undefined, codeOf(e)))];
+      return { accepted: [], rejected, pending: false, duplicate: false, chainChangedAt: null };
     }
+    return this.addChecked(checked);
+  }
+
+  /** Offers an already decoded event (decodeEvent output). */
+  addChecked(checked: CheckedEvent): LedgerReport {
+    const accepted: LedgerEntry[] = [];
+    const rejected: Rejection[] = [];
+    let changedAt: number | null = null;
     const key = cidKey(checked.cid);
     if (cidKey(getEventGroup(checked)) !== this.groupKey) {
       rejected.push(toRejection(new MergeError('wrong_group', 'event belongs to another group', checked.cid.toString())));

@@ -121,6 +121,8 @@ class Device implements MergeDevice {
   readonly #rejections: Rejection[] = [];
   readonly #rebases: RebaseRecord[] = [];
   #duty: { head: string; since: number } | null = null;
+  /** When the canonical head last changed (simulated ms): proposals and rebases wait for it to settle. */
+  #headSince: { head: string; since: number } | null = null;
   #intents: { head: string; version: number; value: RebaseIntents | null } | null = null;
   #version = 0;
 
@@ -208,9 +210,11 @@ class Device implements MergeDevice {
 
   ingest(event: Uint8Array, now: number): MergeEffects {
     const fx = this.#effects();
+    let checked: CheckedEvent;
     let groupKey: string;
     try {
-      groupKey = cidKey(getEventGroup(decodeEvent(event)));
+      checked = decodeEvent(event);
+      groupKey = cidKey(getEventGroup(checked));
     } catch (e) {
       this.#reject(fx, new MergeError('event_invalid', `event does not decode: ${e instanceof Error ? e.message : String(e)}`, undefined, codeOf(e)));
       return fx;
@@ -220,7 +224,7 @@ class Device implements MergeDevice {
       this.#reject(fx, new MergeError('wrong_group', 'event of a group this device does not follow'));
       return fx;
     }
-    const changed = this.#feed(ledger, event, now, fx);
+    const changed = this.#feed(ledger, checked, now, fx);
     this.#after(now, fx, changed);
     return fx;
   }
@@ -380,12 +384,12 @@ class Device implements MergeDevice {
   #ingestOwn(checked: CheckedEvent, now: number, fx: MergeEffects): void {
     const ledger = this.#ledger() as PublicLedger;
     fx.publish.push(checked.bytes);
-    this.#feed(ledger, checked.bytes, now, fx);
+    this.#feed(ledger, checked, now, fx);
   }
 
   /** Adds an event to a ledger and reacts to everything it accepted. Returns true when handshakes changed. */
-  #feed(ledger: PublicLedger, bytes: Uint8Array, _now: number, fx: MergeEffects): boolean {
-    const report = ledger.add(bytes);
+  #feed(ledger: PublicLedger, checked: CheckedEvent, _now: number, fx: MergeEffects): boolean {
+    const report = ledger.addChecked(checked);
     for (const r of report.rejected) this.#reject(fx, r);
     let changed = report.chainChangedAt !== null;
     for (const entry of report.accepted) {
@@ -629,19 +633,36 @@ class Device implements MergeDevice {
     // Each step may publish handshakes that change the head; a few rounds settle it.
     for (let round = 0; round < 3; round++) {
       const before: string | undefined = ledger.head?.key;
+      if (before !== undefined && this.#headSince?.head !== before) this.#headSince = { head: before, since: now };
       this.#act(ledger, now, fx);
       if (ledger.head?.key === before) break;
     }
+  }
+
+  /**
+   * True once the head has not changed for a quarter interval. A heal delivers the other branch
+   * event by event, moving the head many times; acting on every intermediate head would multiply
+   * proposals and rebase forks. Otherwise asks for a wake-up.
+   */
+  #headSettled(now: number, fx: MergeEffects): boolean {
+    const at = (this.#headSince?.since ?? now) + Math.floor(this.#interval / 4);
+    if (now >= at) return true;
+    fx.wakeAt = fx.wakeAt === undefined ? at : Math.min(fx.wakeAt, at);
+    return false;
   }
 
   #act(ledger: PublicLedger, now: number, fx: MergeEffects): void {
     const head = ledger.head as PublicEpoch;
     const myLeaf = head.leafOf.get(this.id);
     const world = this.#worlds.get(head.key);
-    if (myLeaf !== undefined && !world) this.#maybeRejoin(ledger, head, now, fx);
+    if (myLeaf !== undefined && !world && this.#headSettled(now, fx)) this.#maybeRejoin(ledger, head, now, fx);
     if (myLeaf === undefined || !world) return;
     const intents = this.#getIntents();
-    if (!intents) return;
+    if (!intents || !hasRebaseWork(intents) && intents.staleUpdaters.length === 0) {
+      this.#duty = null;
+      return;
+    }
+    if (!this.#headSettled(now, fx)) return;
     const iAmRemoved = intents.removes.some((r) => r.leaf === myLeaf);
     if (iAmRemoved) return;
     // A member whose own key refresh lost proposes a fresh Update on the head (once per head).
@@ -662,7 +683,7 @@ class Device implements MergeDevice {
       if (!hasRebaseWork(now2)) this.#duty = null;
       return;
     }
-    if (!this.#duty || this.#duty.head !== head.key) this.#duty = { head: head.key, since: now };
+    if (!this.#duty || this.#duty.head !== head.key) this.#duty = { head: head.key, since: this.#headSince?.head === head.key ? Math.max(this.#headSince.since + Math.floor(this.#interval / 4), 0) : now };
     const exclude = new Set(now2.removes.map((r) => r.leaf));
     const order = computeDutyOrder(this.#cs, head, exclude);
     const position = order.indexOf(myLeaf);

@@ -376,8 +376,16 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
   let merged: RatchetTree;
   try {
     applied = applyProposals(cs, base, committer, resolved);
-    if (getIdentity(commit.path.leafNode) !== getIdentity(member)) throw new MlsError('credential_invalid', "a commit's path may not change its committer's identity");
-    validateLeafNode(cs, applied.tree, commit.path.leafNode, { groupId: base.groupContext.groupId, source: 'commit', leafIndex: toLeafIndex(committer), groupContextExtensions: base.groupContext.extensions });
+    const leaf = commit.path.leafNode;
+    if (getIdentity(leaf) !== getIdentity(member) || !bytesEqual(leaf.signatureKey, member.signatureKey)) {
+      throw new MlsError('credential_invalid', "a commit's path may not change its committer's identity or signature key");
+    }
+    // mergeUpdatePath checks the source, the leaf signature and the parent hash; the rest of
+    // section 7.3 that can differ for a committer's own leaf is the key uniqueness below (one
+    // signature verification fewer than validateLeafNode, which would check the signature again).
+    applied.tree.leaves.forEach((other, l) => {
+      if (other && l !== committer && bytesEqual(other.encryptionKey, leaf.encryptionKey)) throw new MlsError('duplicate_encryption_key', `member ${l} already uses this encryption key`);
+    });
     merged = mergeUpdatePath(cs, applied.tree, toLeafIndex(committer), commit.path, base.groupContext.groupId);
   } catch (e) {
     if (e instanceof MergeError) throw e;

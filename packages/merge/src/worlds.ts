@@ -4,8 +4,8 @@
 // epochs of publicState.ts: creating and processing commits, joining by Welcome, Update and rejoin
 // proposals, and application messages.
 
-import type { CipherSuite, KeyPair } from '@weft/crypto';
-import { fromHex, toHex, utf8 } from '@weft/codec';
+import { decryptWithLabel, type CipherSuite, type KeyPair } from '@weft/crypto';
+import { bytesEqual, fromHex, toHex, utf8 } from '@weft/codec';
 import {
   attachConfirmationTag,
   computeConfirmationTag,
@@ -22,7 +22,16 @@ import {
   leafIndex as toLeafIndex,
   makeKeyPackageRef,
   openWelcome,
-  processUpdatePath,
+  MlsError,
+  computeFilteredDirectPathSteps,
+  computeResolution,
+  deriveNextPathSecret,
+  deriveNodeKeyPair,
+  directPath,
+  encodeGroupContext,
+  getEncryptionKey,
+  isInSubtree,
+  leafToNode,
   protectApplicationData,
   protectPublicMessage,
   pruneTreePrivateKeys,
@@ -46,7 +55,7 @@ import {
   type Welcome,
 } from '@weft/tree';
 import { MergeError, codeOf } from './errors.ts';
-import { applyProposals, computeCommitContext, getIdentity, type PublicEpoch, type ProposalRecord, type ResolvedProposal } from './publicState.ts';
+import { applyProposals, computeCommitContext, getIdentity, type EpochChange, type PublicEpoch, type ProposalRecord, type ResolvedProposal } from './publicState.ts';
 
 const EMPTY = new Uint8Array(0);
 const textDecoder = new TextDecoder();
@@ -176,14 +185,7 @@ export function processCommit(cs: CipherSuite, base: World, baseEpoch: PublicEpo
     }
     const privateKeys = pruneTreePrivateKeys(change.treeAfterProposals, { leafIndex: toLeafIndex(base.leaf), nodeKeys });
     const gc = epoch.groupContext;
-    const processed = processUpdatePath(cs, {
-      tree: change.treeAfterProposals,
-      senderLeaf: toLeafIndex(change.committer),
-      updatePath: change.path,
-      groupContext: { cipherSuite: gc.cipherSuite, groupId: gc.groupId, epoch: gc.epoch, confirmedTranscriptHash: baseEpoch.groupContext.confirmedTranscriptHash, extensions: gc.extensions },
-      excludedLeaves: change.adds.map((a) => toLeafIndex(a.leaf)),
-      privateKeys,
-    });
+    const processed = decryptPath(cs, epoch, change, baseEpoch.groupContext.confirmedTranscriptHash, privateKeys);
     const secrets = runKeySchedule(cs, { initSecret: base.initSecret, commitSecret: processed.commitSecret, pskSecret: zeroSecret(cs), groupContext: epoch.groupContextBytes });
     if (!verifyConfirmationTag(cs, secrets.confirmationKey, gc.confirmedTranscriptHash, change.confirmationTag)) {
       throw fail(label, 'the confirmation_tag does not match the key schedule');
@@ -193,6 +195,50 @@ export function processCommit(cs: CipherSuite, base: World, baseEpoch: PublicEpo
     if (e instanceof MergeError) throw e;
     throw fail(label, 'processing the commit failed', e);
   }
+}
+
+/**
+ * The receiver's side of an UpdatePath (RFC 9420 section 7.5) when the public epoch already holds
+ * the merged tree: decrypt our path secret, derive the keys above it (checked against the public
+ * keys), and return the commit secret. Same result as processUpdatePath, without merging the path
+ * a second time (the public validation did that, leaf signature and parent hash included).
+ */
+function decryptPath(cs: CipherSuite, epoch: PublicEpoch, change: EpochChange, oldConfirmed: Uint8Array, privateKeys: TreePrivateKeys): { commitSecret: Uint8Array; privateKeys: TreePrivateKeys } {
+  const before = change.treeAfterProposals;
+  const sender = toLeafIndex(change.committer);
+  const me = privateKeys.leafIndex;
+  const excluded = new Set<number>(change.adds.map((a) => a.leaf));
+  const steps = computeFilteredDirectPathSteps(before, sender);
+  const myNode = leafToNode(me);
+  const i = steps.findIndex((s) => isInSubtree(myNode, s.copathChild));
+  const step = steps[i];
+  const pathNode = change.path.nodes[i];
+  if (!step || !pathNode) throw new MlsError('update_path_no_decryption_node', `leaf ${me} is not below the committer's filtered direct path`);
+  const resolution = computeResolution(before, step.copathChild, excluded);
+  if (pathNode.encryptedPathSecret.length !== resolution.length) throw new MlsError('update_path_ciphertext_count_mismatch', 'ciphertext count differs from the resolution');
+  const k = resolution.findIndex((r) => privateKeys.nodeKeys.has(r));
+  const ct = pathNode.encryptedPathSecret[k];
+  if (k < 0 || !ct) throw new MlsError('missing_private_key', `leaf ${me} holds no key for the resolution of node ${step.copathChild}`);
+  const gc = epoch.groupContext;
+  const context = encodeGroupContext({ ...gc, confirmedTranscriptHash: oldConfirmed });
+  let ps: Uint8Array;
+  try {
+    ps = decryptWithLabel(cs, privateKeys.nodeKeys.get(resolution[k] as number) as Uint8Array, 'UpdatePathNode', context, ct.kemOutput, ct.ciphertext);
+  } catch (e) {
+    throw new MlsError('update_path_decrypt_failed', `the path secret does not decrypt: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const merged = epoch.tree;
+  const senderPath = new Set<number>(directPath(leafToNode(sender), merged.leafCount));
+  const nodeKeys = new Map<number, Uint8Array>();
+  for (const [x, key] of privateKeys.nodeKeys) if (!senderPath.has(x) && getEncryptionKey(merged, x) !== null) nodeKeys.set(x, key);
+  for (let j = i; j < steps.length; j++) {
+    const kp = deriveNodeKeyPair(cs, ps);
+    const expected = change.path.nodes[j]?.encryptionKey;
+    if (!expected || !bytesEqual(kp.publicKey, expected)) throw new MlsError('update_path_public_key_mismatch', 'a derived path key does not match the UpdatePath');
+    nodeKeys.set((steps[j] as { node: number }).node, kp.privateKey);
+    ps = deriveNextPathSecret(cs, ps);
+  }
+  return { commitSecret: ps, privateKeys: { leafIndex: me, nodeKeys } };
 }
 
 /** What a commit built by this device adds, removes and commits by reference. */

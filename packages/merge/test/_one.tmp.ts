@@ -1,0 +1,25 @@
+import { Net } from './harness.ts';
+import { decodeEvent } from '@weft/dag';
+const N = Number(process.argv[2] ?? 16), K = Number(process.argv[3] ?? 10);
+const ids = Array.from({ length: N }, (_, i) => `m${String(i).padStart(3, '0')}`);
+const net = new Net();
+for (const id of ids) net.addDevice(id);
+net.formGroup(ids[0]!, ids.slice(1));
+const west = ids.filter((_, i) => i % 2 === 0), east = ids.filter((_, i) => i % 2 === 1);
+net.split(west, east);
+for (let i = 0; i < K; i++) { net.act(west[i % west.length]!, (d, now) => d.update(now)); net.act(east[i % east.length]!, (d, now) => d.update(now)); net.flush(); }
+net.heal();
+const probe = net.get(east[2]!);
+const orig = probe.ingest.bind(probe);
+const rows: string[] = [];
+probe.ingest = (e, now) => { const s = performance.now(); const r = orig(e, now); rows.push(`${decodeEvent(e).event.kind} ${(performance.now() - s).toFixed(2)}ms add=${(globalThis as any).__a.toFixed(2)} feed,after=${(globalThis as any).__t.map((x: number) => x.toFixed(2))}`); return r; };
+import { Session } from 'node:inspector';
+import fs from 'node:fs';
+const session = new Session(); session.connect();
+const post = (m: string, p?: object) => new Promise<any>((res, rej) => session.post(m, p ?? {}, (e, r) => e ? rej(e) : res(r)));
+await post('Profiler.enable'); await post('Profiler.start');
+net.settle();
+const { profile } = await post('Profiler.stop');
+fs.mkdirSync('/tmp/prof2', { recursive: true });
+fs.writeFileSync('/tmp/prof2/p.cpuprofile', JSON.stringify(profile));
+console.log(rows.slice(0,3).join('\n'));

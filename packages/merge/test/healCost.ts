@@ -1,0 +1,61 @@
+// Measures the heal cost of DESIGN.md's bench case with the in-test harness: two sites, K commits
+// each while apart, N members. Run: pnpm tsx packages/merge/test/healCost.ts [N] [K]
+import { Net } from './harness.ts';
+import { decodeEvent } from '@weft/dag';
+
+const N = Number(process.argv[2] ?? 128);
+const K = Number(process.argv[3] ?? 50);
+const ids = Array.from({ length: N }, (_, i) => `m${String(i).padStart(3, '0')}`);
+const net = new Net();
+let t = performance.now();
+for (const id of ids) net.addDevice(id, { rebaseIntervalMs: 1000 });
+net.formGroup(ids[0] as string, ids.slice(1));
+console.log(`formed N=${N} in ${(performance.now() - t).toFixed(0)} ms`);
+const west = ids.filter((_, i) => i % 2 === 0);
+const east = ids.filter((_, i) => i % 2 === 1);
+net.split(west, east);
+t = performance.now();
+for (let i = 0; i < K; i++) {
+  net.act(west[i % west.length] as string, (d, now) => d.update(now));
+  net.act(east[i % east.length] as string, (d, now) => d.update(now));
+  net.flush();
+}
+console.log(`${K} commits per side in ${(performance.now() - t).toFixed(0)} ms (all devices)`);
+const before = net.events.length;
+const chainBefore = net.get(west[0] as string).getLedger()?.chain.length ?? 0;
+net.heal();
+// Per-device CPU: time each device's ingest calls during the heal.
+const cpu = new Map<string, number>();
+for (const [id, d] of net.devices) {
+  const orig = d.ingest.bind(d);
+  const origTick = d.tick.bind(d);
+  // CPU time (not wall time: the machine may be shared), in ms.
+  const time = <T>(f: () => T): T => {
+    const s = process.cpuUsage();
+    const r = f();
+    const u = process.cpuUsage(s);
+    cpu.set(id, (cpu.get(id) ?? 0) + (u.user + u.system) / 1000);
+    return r;
+  };
+  d.ingest = (e, now) => time(() => orig(e, now));
+  d.tick = (now) => time(() => origTick(now));
+}
+t = performance.now();
+net.settle();
+console.log(`heal settled in ${(performance.now() - t).toFixed(0)} ms total`);
+const after = net.events.slice(before);
+let bytes = 0;
+let commits = 0;
+const kinds = new Map<string, number>();
+for (const e of after) {
+  const k = decodeEvent(e).event.kind;
+  kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  if (k !== 'message') bytes += e.length;
+  if (k === 'commit') commits++;
+}
+const cpus = [...cpu.values()].sort((a, b) => a - b);
+console.log(`heal: ${commits} commits, ${bytes} handshake bytes, kinds ${JSON.stringify([...kinds])}`);
+console.log(`per-device CPU ms: median ${cpus[Math.floor(cpus.length / 2)]?.toFixed(1)} max ${cpus.at(-1)?.toFixed(1)}`);
+const heads = new Set([...net.devices.values()].map((d) => d.view().head));
+const exps = new Set([...net.devices.values()].map((d) => d.view().exporter));
+console.log(`converged heads=${heads.size} exporters=${exps.size} chain ${chainBefore} -> ${net.get(west[0] as string).getLedger()?.chain.length}`);
