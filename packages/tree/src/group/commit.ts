@@ -41,7 +41,7 @@ export interface CommitOptions {
   readonly psks?: readonly PreSharedKeyID[];
   /** New GroupContext extensions (by value). */
   readonly groupContextExtensions?: readonly Extension[];
-  /** Pending proposals to commit by reference: 'all' (default: every pending one except our own Updates) or a list of refs. */
+  /** Pending proposals to commit by reference: 'all' (default: every pending one except our own Updates and Removes of us) or a list of refs. */
   readonly byReference?: 'all' | readonly Uint8Array[];
   /** Put the ratchet tree in the Welcome's GroupInfo (ratchet_tree extension; default true). */
   readonly ratchetTreeExtension?: boolean;
@@ -113,6 +113,8 @@ function collectProposals(state: GroupState, options: CommitOptions): ProposalOr
     for (const p of state.pendingProposals.values()) {
       // Our own Updates cannot be committed by us (RFC 9420 section 12.2); the path refreshes our leaf instead.
       if (p.proposal.proposalType === 'update' && p.sender.senderType === 'member' && p.sender.leafIndex === me) continue;
+      // Nor can a Remove of ourselves: someone else has to commit that one.
+      if (p.proposal.proposalType === 'remove' && p.proposal.removed === me) continue;
       out.push({ type: 'reference', reference: p.ref });
     }
   } else {
