@@ -4,6 +4,7 @@
 // invalidated only along the changed paths.
 
 import { encode, toHex } from '@weft/codec';
+import type { CipherSuite } from '@weft/crypto';
 import { MlsError } from '../errors.ts';
 import { TreeDraft, type RatchetTree } from '../ratchetTree/ratchetTree.ts';
 import { directPath, leafToNode, type LeafIndex } from '../treeMath.ts';
@@ -131,9 +132,29 @@ export function applyProposals(state: GroupState, committer: LeafIndex, proposal
     });
   }
 
-  const draft = new TreeDraft(tree);
+  // No tree change (an empty commit, or only PSKs / extensions): skip the O(N) draft copy.
+  const draft = updates.length + removes.length + adds.length > 0 ? new TreeDraft(tree) : null;
+  const checker = new LeafChecker(cs, tree, draft ? draft.leaves : tree.leaves, { groupId, extensions, ...(options.now !== undefined ? { now: options.now } : {}) });
+  const edited = draft ? editTree(cs, draft, checker, me, updates, removes, adds, options) : { ownUpdateKey: null, added: [] };
+  const { ownUpdateKey, added } = edited;
+
+  const pathRequired = proposals.length === 0 || proposals.some((p) => !PATHLESS.has(p.proposal.proposalType));
+  const changedLeaves = [...updates.map((u) => u.leaf), ...removes, ...added.map((a) => a.leafIndex)];
+  return { tree: draft ? draft.finish() : tree, extensions, added, removed: removes, psks, pathRequired, ownUpdateKey, changedLeaves, checker };
+}
+
+/** Applies Updates, Removes (then truncation) and Adds to `draft`, checking each new leaf (section 12.3 order). */
+function editTree(
+  cs: CipherSuite,
+  draft: TreeDraft,
+  checker: LeafChecker,
+  me: LeafIndex,
+  updates: readonly { leaf: LeafIndex; node: LeafNode; key: Uint8Array | null }[],
+  removes: readonly LeafIndex[],
+  adds: readonly KeyPackage[],
+  options: ApplyOptions,
+): { ownUpdateKey: Uint8Array | null; added: AddedMember[] } {
   let ownUpdateKey: Uint8Array | null = null;
-  const checker = new LeafChecker(cs, tree, draft.leaves, { groupId, extensions, ...(options.now !== undefined ? { now: options.now } : {}) });
   for (const u of updates) {
     checker.check(u.node, u.leaf, 'update', true);
     checker.noteReplaced(u.leaf);
@@ -153,32 +174,27 @@ export function applyProposals(state: GroupState, committer: LeafIndex, proposal
   if (removes.length > 0) draft.truncate();
 
   const added: AddedMember[] = [];
-  if (adds.length > 0) {
-    const addKeys = new Set<string>();
-    let cursor = 0;
-    for (const kp of adds) {
-      validateKeyPackageStandalone(cs, kp, options.now !== undefined ? { now: options.now } : {});
-      const sigHex = toHex(kp.leafNode.signatureKey);
-      if (addKeys.has(sigHex)) throw new MlsError('duplicate_add', 'two Adds carry the same signature key');
-      addKeys.add(sigHex);
-      while (cursor < draft.leafCount && draft.leaves[cursor] !== null) cursor++;
-      if (cursor >= draft.leafCount) draft.extend();
-      const l = cursor as LeafIndex;
-      // The signature was checked with the KeyPackage (a key_package leaf's TBS has no position).
-      checker.check(kp.leafNode, l, 'key_package', false);
-      draft.setLeaf(l, kp.leafNode);
-      for (const p of directPath(leafToNode(l), draft.leafCount)) {
-        const node = draft.getParent(p);
-        if (node) draft.setParent(p, { ...node, unmergedLeaves: [...node.unmergedLeaves, l] });
-      }
-      checker.noteSet(l, kp.leafNode);
-      added.push({ leafIndex: l, keyPackage: kp });
+  const addKeys = new Set<string>();
+  let cursor = 0;
+  for (const kp of adds) {
+    validateKeyPackageStandalone(cs, kp, options.now !== undefined ? { now: options.now } : {});
+    const sigHex = toHex(kp.leafNode.signatureKey);
+    if (addKeys.has(sigHex)) throw new MlsError('duplicate_add', 'two Adds carry the same signature key');
+    addKeys.add(sigHex);
+    while (cursor < draft.leafCount && draft.leaves[cursor] !== null) cursor++;
+    if (cursor >= draft.leafCount) draft.extend();
+    const l = cursor as LeafIndex;
+    // The signature was checked with the KeyPackage (a key_package leaf's TBS has no position).
+    checker.check(kp.leafNode, l, 'key_package', false);
+    draft.setLeaf(l, kp.leafNode);
+    for (const p of directPath(leafToNode(l), draft.leafCount)) {
+      const node = draft.getParent(p);
+      if (node) draft.setParent(p, { ...node, unmergedLeaves: [...node.unmergedLeaves, l] });
     }
+    checker.noteSet(l, kp.leafNode);
+    added.push({ leafIndex: l, keyPackage: kp });
   }
-
-  const pathRequired = proposals.length === 0 || proposals.some((p) => !PATHLESS.has(p.proposal.proposalType));
-  const changedLeaves = [...updates.map((u) => u.leaf), ...removes, ...added.map((a) => a.leafIndex)];
-  return { tree: draft.finish(), extensions, added, removed: removes, psks, pathRequired, ownUpdateKey, changedLeaves, checker };
+  return { ownUpdateKey, added };
 }
 
 /** The PSK values for `ids`, from the state's external PSKs and recent resumption PSKs; throws psk_missing. */
