@@ -118,6 +118,8 @@ class Device implements MergeDevice {
   readonly #committedOn = new Set<string>();
   readonly #pendingOwn = new Map<string, (e: PublicEpoch) => World>();
   readonly #messages = new Map<string, MessageRecord>();
+  /** Unread messages by base epoch key, so a new world finds its messages without a scan. */
+  readonly #unreadByBase = new Map<string, Set<MessageRecord>>();
   readonly #rejections: Rejection[] = [];
   readonly #rebases: RebaseRecord[] = [];
   #duty: { head: string; since: number } | null = null;
@@ -442,9 +444,8 @@ class Device implements MergeDevice {
       const w = stack.pop() as World;
       this.#worlds.set(w.key, w);
       this.#noWorld.delete(w.key);
-      for (const rec of this.#messages.values()) {
-        if (rec.text === null && rec.entry && rec.entry.checked.event.base && cidKey(rec.entry.checked.event.base) === w.key) this.#decrypt(ledger, rec);
-      }
+      const unread = this.#unreadByBase.get(w.key);
+      if (unread) for (const rec of [...unread]) this.#decrypt(ledger, rec);
       for (const child of ledger.childrenByBase.get(w.key) ?? []) {
         if (this.#worlds.has(child)) continue;
         const epoch = ledger.getEpoch(child) as PublicEpoch;
@@ -500,6 +501,13 @@ class Device implements MergeDevice {
     }
     const rec: MessageRecord = { entry, text: null, sender: null, reason: null };
     this.#messages.set(entry.key, rec);
+    const base = entry.checked.event.base;
+    if (base) {
+      const k = cidKey(base);
+      const set = this.#unreadByBase.get(k) ?? new Set<MessageRecord>();
+      set.add(rec);
+      this.#unreadByBase.set(k, set);
+    }
     this.#decrypt(ledger, rec);
   }
 
@@ -520,6 +528,9 @@ class Device implements MergeDevice {
       rec.text = out.text;
       rec.sender = out.sender;
       rec.reason = null;
+      const set = this.#unreadByBase.get(key);
+      set?.delete(rec);
+      if (set && set.size === 0) this.#unreadByBase.delete(key);
     } catch (e) {
       rec.reason = e instanceof MergeError && e.code === 'no_world' ? 'evicted' : `decrypt_failed:${codeOf(e)}`;
     }

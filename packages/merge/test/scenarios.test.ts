@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { explainWin } from '../src/index.ts';
 import { Net } from './harness.ts';
 
 function expectConverged(net: Net, ids?: string[]): void {
@@ -40,6 +41,11 @@ describe('scenario 1: concurrent updates', () => {
     // The winner is c's commit: equal lastUpdate (both added together), lower leaf.
     const winner = ledger?.getEpoch(ledger.chain[2] as string);
     expect(winner?.change?.committerIdentity).toBe('c');
+    const forkEpoch = ledger?.getEpoch(ledger.chain[1] as string);
+    const loserKey = ledger?.childrenByBase.get(ledger.chain[1] as string)?.find((k) => k !== ledger.chain[2]);
+    const loser = ledger?.getEpoch(loserKey as string);
+    expect(loser?.change?.committerIdentity).toBe('d');
+    if (forkEpoch && winner && loser) expect(explainWin(forkEpoch, winner, loser)).toBe('lower_leaf');
     // d's refresh lost: it proposed an Update that a later commit applied.
     const head = ledger?.head;
     const dLeaf = head?.leafOf.get('d') as number;
@@ -126,5 +132,38 @@ describe('scenario 4: remove on a losing branch', () => {
     }
     net.settle();
     expect(net.get('c').getRebaseIntents()?.removes).toEqual([]);
+  });
+});
+
+describe('retention', () => {
+  it('horizons bound what is held; the exposure report says what, why and until when; evictBefore drops it', () => {
+    const net = new Net();
+    for (const id of ['a', 'b']) net.addDevice(id, { retention: { forkHorizon: 2, messageHorizon: 4 } });
+    net.formGroup('a', ['b']);
+    for (let i = 0; i < 6; i++) {
+      net.act('a', (d, now) => d.update(now));
+      net.settle();
+    }
+    const a = net.get('a');
+    const report = a.reportExposure();
+    const head = a.view().head;
+    const headEntry = report.find((r) => r.epoch === head);
+    expect(headEntry?.why).toEqual(['canonical_head']);
+    expect(headEntry?.until).toBeNull();
+    const headHeight = headEntry?.height ?? 0;
+    for (const r of report) {
+      if (r.epoch === head) continue;
+      if (r.holds.includes('tree_keys')) expect(r.height).toBeGreaterThanOrEqual(headHeight - 2);
+      expect(r.height).toBeGreaterThanOrEqual(headHeight - 4);
+      expect(r.until).toBeGreaterThan(headHeight);
+    }
+    expect(report.length).toBeLessThanOrEqual(5);
+    const evicted = a.evictBefore(headHeight);
+    expect(evicted.messageKeys.length).toBeGreaterThan(0);
+    expect(a.reportExposure().map((r) => r.epoch)).toEqual([head]);
+    // The head world is kept: a can still send, and b reads it.
+    net.act('a', (d, now) => d.send('still here', now));
+    net.settle();
+    expect(net.get('b').view().messages.map((m) => m.text)).toContain('still here');
   });
 });
