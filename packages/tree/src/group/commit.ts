@@ -14,7 +14,8 @@ import { computeConfirmationTag, computeConfirmedTranscriptHash } from '../trans
 import type { LeafIndex } from '../treeMath.ts';
 import { createUpdatePath, selectJoinerPathSecret, type ProvisionalGroupContext } from '../treeKem/treeKem.ts';
 import { pruneTreePrivateKeys, type TreePrivateKeys } from '../treeKem/treePrivateKeys.ts';
-import { createWelcome, signGroupInfo } from '../welcomeSecrets.ts';
+import { signGroupInfo } from '../welcomeSecrets.ts';
+import { createWelcomeForMembers } from './welcome.ts';
 import type { Commit } from '../wire/commit.ts';
 import { ExtensionType, type Extension } from '../wire/extension.ts';
 import { encodeConfirmedTranscriptHashInput, type FramedContent } from '../wire/framedContent.ts';
@@ -210,7 +211,7 @@ export function createCommit(state: GroupState, options: CommitOptions = {}): Cr
     groupInfo = createGroupInfo(newState, { ratchetTreeExtension: options.ratchetTreeExtension ?? true });
   }
   if (applied.added.length > 0 && groupInfo) {
-    const w = createWelcome(cs, {
+    const w = createWelcomeForMembers(cs, {
       groupInfo,
       joinerSecret: next.secrets.joinerSecret,
       psks,

@@ -5,6 +5,7 @@ export * from './groupState.ts';
 export * from './proposals.ts';
 export * from './applyProposals.ts';
 export * from './commit.ts';
+export * from './welcome.ts';
 export * from './processCommit.ts';
 export * from './join.ts';
 export * from './applicationMessage.ts';
