@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getCipherSuite } from '@weft/crypto';
-import { createSuiteResolver, decodeEvent, generateDag, getSigningPayload, openLevelStore } from '@weft/dag';
+import { createSuiteResolver, createWorkerVerifier, decodeEvent, generateDag, getSigningPayload, openLevelStore } from '@weft/dag';
+import type { BatchVerifier } from '@weft/dag';
 import { formatUs, printTable, summarize } from './harness.ts';
 import type { BenchRow } from './harness.ts';
 
@@ -24,15 +25,18 @@ interface IngestRun {
   totalMs: number;
   /** us per event for each slice of 10% of the events, to show the cost does not grow. */
   sliceUs: number[];
+  /** CPU time (all threads: main, workers, LevelDB) per event, per slice: robust to other load. */
+  sliceCpuUs: number[];
+  cpuUsPerEvent: number;
   peakRssMb: number;
   peakHeapMb: number;
   accepted: number;
 }
 
 /** Ingests blocks into a fresh LevelDB store; returns timings and memory. */
-async function ingest(blocks: readonly Uint8Array[]): Promise<IngestRun> {
+async function ingest(blocks: readonly Uint8Array[], verifier?: BatchVerifier): Promise<IngestRun> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-dag-'));
-  const store = await openLevelStore(dir, { resolveSuite: createSuiteResolver('node') });
+  const store = await openLevelStore(dir, { resolveSuite: createSuiteResolver('node'), ...(verifier ? { verifier } : {}) });
   let peakRss = 0;
   let peakHeap = 0;
   const sampleMemory = (): void => {
@@ -42,7 +46,10 @@ async function ingest(blocks: readonly Uint8Array[]): Promise<IngestRun> {
   };
   const slice = Math.max(CHUNK, Math.ceil(blocks.length / 10));
   const sliceUs: number[] = [];
+  const sliceCpuUs: number[] = [];
   let accepted = 0;
+  const cpu0 = process.cpuUsage();
+  let sliceCpu = cpu0;
   const t0 = performance.now();
   let sliceStart = t0;
   let inSlice = 0;
@@ -54,16 +61,20 @@ async function ingest(blocks: readonly Uint8Array[]): Promise<IngestRun> {
     if (inSlice >= slice || i + CHUNK >= blocks.length) {
       const now = performance.now();
       sliceUs.push(((now - sliceStart) * 1000) / inSlice);
+      const c = process.cpuUsage(sliceCpu);
+      sliceCpuUs.push((c.user + c.system) / inSlice);
+      sliceCpu = process.cpuUsage();
       sliceStart = now;
       inSlice = 0;
       sampleMemory();
     }
   }
   const totalMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   sampleMemory();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  return { totalMs, sliceUs, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20, accepted };
+  return { totalMs, sliceUs, sliceCpuUs, cpuUsPerEvent: (cpu.user + cpu.system) / blocks.length, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20, accepted };
 }
 
 /** Benchmark rows for the dag section. */
@@ -88,54 +99,72 @@ export async function run(): Promise<BenchRow[]> {
   const floor = summarize(verifyUs);
   rows.push({ section: 'dag', name: 'Ed25519 verify only (floor)', params: { provider: 'node', events: decoded.length }, ...floor, extra: { eventsPerSec: Math.round(1e6 / floor.medianUs) } });
 
-  // Small DAG: median of several fresh-store runs.
-  const smallRuns: IngestRun[] = [];
-  for (let i = 0; i < 7; i++) smallRuns.push(await ingest(small));
-  const smallPer = summarize(smallRuns.map((r) => (r.totalMs * 1000) / SMALL));
-  rows.push({
-    section: 'dag',
-    name: 'ingest (validate, verify, store)',
-    params: { provider: 'node', store: 'level', events: SMALL },
-    ...smallPer,
-    extra: { eventsPerSec: Math.round(1e6 / smallPer.medianUs), accepted: smallRuns[0]?.accepted ?? 0 },
-  });
+  const workers = createWorkerVerifier({ threads: 2, provider: 'node' });
+  for (const [mode, verifier] of [['inline', undefined], ['2 worker threads', workers]] as const) {
+    // Small DAG: median of several fresh-store runs.
+    const smallRuns: IngestRun[] = [];
+    for (let i = 0; i < 7; i++) smallRuns.push(await ingest(small, verifier));
+    const smallPer = summarize(smallRuns.map((r) => (r.totalMs * 1000) / SMALL));
+    rows.push({
+      section: 'dag',
+      name: 'ingest (validate, verify, store)',
+      params: { provider: 'node', store: 'level', verify: mode, events: SMALL },
+      ...smallPer,
+      extra: {
+        eventsPerSec: Math.round(1e6 / smallPer.medianUs),
+        cpuUsPerEvent: Number(summarize(smallRuns.map((r) => r.cpuUsPerEvent)).medianUs.toFixed(1)),
+        accepted: smallRuns[0]?.accepted ?? 0,
+      },
+    });
 
-  const big = await ingest(large);
-  const perEvent = (big.totalMs * 1000) / LARGE;
-  const slices = summarize(big.sliceUs);
-  rows.push({
-    section: 'dag',
-    name: 'ingest (validate, verify, store)',
-    params: { provider: 'node', store: 'level', events: LARGE },
-    medianUs: perEvent,
-    p10Us: slices.p10Us,
-    p90Us: slices.p90Us,
-    samples: big.sliceUs.length,
-    extra: {
-      eventsPerSec: Math.round(1e6 / perEvent),
-      totalSec: Number((big.totalMs / 1000).toFixed(2)),
-      firstSliceUs: Number((big.sliceUs[0] ?? 0).toFixed(1)),
-      lastSliceUs: Number((big.sliceUs[big.sliceUs.length - 1] ?? 0).toFixed(1)),
-      perEventRatioLargeToSmall: Number((perEvent / smallPer.medianUs).toFixed(2)),
-      peakRssMb: Math.round(big.peakRssMb),
-      peakHeapMb: Math.round(big.peakHeapMb),
-      processMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      accepted: big.accepted,
-      generateSec: Number((genMs / 1000).toFixed(1)),
-    },
-  });
+    const big = await ingest(large, verifier);
+    const perEvent = (big.totalMs * 1000) / LARGE;
+    const slices = summarize(big.sliceUs);
+    rows.push({
+      section: 'dag',
+      name: 'ingest (validate, verify, store)',
+      params: { provider: 'node', store: 'level', verify: mode, events: LARGE },
+      medianUs: perEvent,
+      p10Us: slices.p10Us,
+      p90Us: slices.p90Us,
+      samples: big.sliceUs.length,
+      extra: {
+        eventsPerSec: Math.round(1e6 / perEvent),
+        totalSec: Number((big.totalMs / 1000).toFixed(2)),
+        cpuUsPerEvent: Number(big.cpuUsPerEvent.toFixed(1)),
+        firstSliceUs: Number((big.sliceUs[0] ?? 0).toFixed(1)),
+        lastSliceUs: Number((big.sliceUs[big.sliceUs.length - 1] ?? 0).toFixed(1)),
+        firstSliceCpuUs: Number((big.sliceCpuUs[0] ?? 0).toFixed(1)),
+        lastSliceCpuUs: Number((big.sliceCpuUs[big.sliceCpuUs.length - 1] ?? 0).toFixed(1)),
+        perEventRatioLargeToSmall: Number((perEvent / smallPer.medianUs).toFixed(2)),
+        peakRssMb: Math.round(big.peakRssMb),
+        peakHeapMb: Math.round(big.peakHeapMb),
+        accepted: big.accepted,
+      },
+    });
+  }
+  await workers.close();
+  const last = rows[rows.length - 1];
+  if (last?.extra) {
+    last.extra['processMaxRssMb'] = Math.round(process.resourceUsage().maxRSS / 1024);
+    last.extra['generateSec'] = Number((genMs / 1000).toFixed(1));
+  }
+  const load = (await import('node:os')).loadavg();
+  console.log(`\nload average during the run (1/5/15 min): ${load.map((x) => x.toFixed(2)).join(' / ')}; generation of ${LARGE + SMALL} signed events took ${(genMs / 1000).toFixed(1)} s`);
 
   printTable(
     'dag ingest (node provider, LevelDB)',
-    ['operation', 'events', 'per event', 'events/s', 'p10..p90 per event', 'notes'],
+    ['operation', 'verify', 'events', 'per event', 'events/s', 'CPU per event', 'p10..p90 per event', 'notes'],
     rows.map((r) => [
       r.name,
+      String(r.params['verify'] ?? '-'),
       String(r.params['events']),
       formatUs(r.medianUs),
       String(r.extra?.['eventsPerSec'] ?? ''),
+      r.extra?.['cpuUsPerEvent'] !== undefined ? formatUs(Number(r.extra['cpuUsPerEvent'])) : '-',
       `${formatUs(r.p10Us)} .. ${formatUs(r.p90Us)}`,
       r.extra && 'peakRssMb' in r.extra
-        ? `peak RSS ${r.extra['peakRssMb']} MB, heap ${r.extra['peakHeapMb']} MB, first/last 10%: ${r.extra['firstSliceUs']}/${r.extra['lastSliceUs']} us, large/small ${r.extra['perEventRatioLargeToSmall']}`
+        ? `peak RSS ${r.extra['peakRssMb']} MB, heap ${r.extra['peakHeapMb']} MB, first/last 10%: ${r.extra['firstSliceUs']}/${r.extra['lastSliceUs']} us wall, ${r.extra['firstSliceCpuUs']}/${r.extra['lastSliceCpuUs']} us CPU, large/small ${r.extra['perEventRatioLargeToSmall']}`
         : '',
     ]),
   );

@@ -55,6 +55,8 @@ export interface SyncLimits {
   readonly maxCursors?: number;
   /** Answers in a row that add nothing new before a walk is given up (default 8). */
   readonly maxIdleRounds?: number;
+  /** Events one fetch (with its cursor) serves before the requester must ask again (default 5,000). */
+  readonly maxPerFetch?: number;
 }
 
 /** What handling one message did: the messages to send back, ingest results, and a note when a walk stopped. */
@@ -88,6 +90,7 @@ export class DagSync {
   readonly #maxGapEvents: number;
   readonly #maxCursors: number;
   readonly #maxIdleRounds: number;
+  readonly #maxPerFetch: number;
   readonly #sessions = new Map<string, Session>();
   readonly #cursors = new Map<string, { group: string; rest: CID[] }>();
   #cursorSeq = 0;
@@ -100,6 +103,7 @@ export class DagSync {
     this.#maxGapEvents = limits.maxGapEvents ?? 1600;
     this.#maxCursors = limits.maxCursors ?? 16;
     this.#maxIdleRounds = limits.maxIdleRounds ?? 8;
+    this.#maxPerFetch = limits.maxPerFetch ?? 5_000;
   }
 
   /** Our heads of a group, to send to a peer. */
@@ -165,6 +169,8 @@ export class DagSync {
       const want: CID[] = [];
       for (const c of m.want.slice(0, this.#maxListed)) if ((await this.store.getMeta(c))?.group.equals(m.group)) want.push(c);
       list = want.length === 0 ? [] : await this.store.getEventsSince(m.group, m.have.slice(0, this.#maxListed), want);
+      // Bounds what a cursor keeps; the requester asks again (with new markers) for the rest.
+      list = list.slice(0, this.#maxPerFetch);
     }
     const events: EventBlock[] = [];
     for (const cid of list.slice(0, this.#maxBatch)) {

@@ -60,6 +60,17 @@ describe('sync', () => {
     expect(await a.checkIntegrity()).toEqual([]);
   });
 
+  it('converges when each fetch serves only part of the difference', async () => {
+    const a = await newStore();
+    const b = await newStore();
+    await a.addMany(dag.slice(0, 20));
+    await b.addMany(dag);
+    const peers = { a: new DagSync(a), b: new DagSync(b, { maxPerFetch: 60 }) };
+    const { maxAnswer } = await run(peers, [{ to: 'b', from: 'a', msg: await peers.a.makeHeads(group) }]);
+    expect(maxAnswer).toBeLessThanOrEqual(50);
+    expect(await topo(a)).toEqual(await topo(b));
+  });
+
   it('answers a fetch deterministically and lowest first', async () => {
     const b = await newStore();
     await b.addMany(dag);
