@@ -20,3 +20,4 @@ export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, g
 export { buildReport, formatReport, stableReportJson, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';
 export { drawDagSvg } from './dagSvg.ts';
 export { mergeEngine, resolveWithLedger } from './mergeEngine.ts';
+export { generateRandomScenario, type RandomScenarioOptions } from './randomScenario.ts';

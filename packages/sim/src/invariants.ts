@@ -178,5 +178,5 @@ function isEvictedBranch(run: RunResult, d: DeviceOutcome, epoch: string): boole
 
 function senderKnew(run: RunResult, m: SentMessage, commit: string): boolean {
   const at = run.devices.find((d) => d.id === m.sender)?.seenAt.get(commit);
-  return at !== undefined && at <= m.at;
+  return at !== undefined && at < m.seq;
 }

@@ -64,6 +64,8 @@ export interface SentMessage {
   readonly text: string;
   readonly epoch: string;
   readonly at: number;
+  /** Run-wide sequence number of the send (compare with DeviceOutcome.seenAt). */
+  readonly seq: number;
 }
 
 /** A device at the end of the run. */
@@ -76,7 +78,7 @@ export interface DeviceOutcome {
   readonly cpuMs: number;
   /** CIDs the device authored or was handed (for "knew of the removal"). */
   readonly seen: ReadonlySet<string>;
-  /** Simulated time at which the device first saw each CID. */
+  /** When the device first saw each CID, as a run-wide sequence number (orders same-time events). */
   readonly seenAt: ReadonlyMap<string, number>;
   /** Engine extension: 'held' or why the device has no world for an epoch (null: unknown). */
   readonly worldStatus?: (epoch: string) => string | null;
@@ -135,10 +137,10 @@ class DeviceHost {
     readonly site: string,
     readonly runtime: DeviceRuntime,
   ) {}
-  see(cid: string, at: number): void {
+  see(cid: string, seq: number): void {
     if (this.seen.has(cid)) return;
     this.seen.add(cid);
-    this.seenAt.set(cid, at);
+    this.seenAt.set(cid, seq);
   }
 }
 
@@ -155,6 +157,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const deviceRejections: string[] = [];
   const heals: number[] = [];
   let group: CID | null = null;
+  let sequence = 0; // orders what devices saw and sent, even within one simulated millisecond
 
   const hosts = new Map<string, DeviceHost>();
   for (const [id, site] of Object.entries(scenario.devices)) {
@@ -216,7 +219,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         h.backlog.push(block);
         return;
       }
-      h.see(block.cid.toString(), scheduler.now);
+      h.see(block.cid.toString(), ++sequence);
       call(h, 'ingest', () => h.runtime.ingest(block.bytes, scheduler.now));
     });
   };
@@ -259,10 +262,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         at: scheduler.now,
         ...(opIndex !== undefined ? { op: opIndex } : {}),
       });
-      h.see(cid, scheduler.now);
+      h.see(cid, ++sequence);
       if (op) op.published.push(cid);
       if (ev.kind === 'message' && op?.kind === 'send' && ev.base) {
-        messages.push({ cid, label: op.label, sender: h.id, text: op.text ?? '', epoch: ev.base.toString(), at: scheduler.now });
+        messages.push({ cid, label: op.label, sender: h.id, text: op.text ?? '', epoch: ev.base.toString(), at: scheduler.now, seq: sequence });
       }
       sendUp(h, bytes);
     }
@@ -375,6 +378,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
   const siteOutcomes: SiteOutcome[] = [];
   let blocks: EventBlock[] = [];
+  // Replicas with the same heads hold the same events, and resolution is a pure function of them,
+  // so each distinct replica is resolved once.
+  const resolved = new Map<string, PublicResolution | null>();
   for (const site of sites.values()) {
     let heads: string[] = [];
     let resolution: PublicResolution | null = null;
@@ -384,7 +390,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       const list: EventBlock[] = [];
       for await (const b of site.store.iterateBlocks(group)) list.push(b);
       events = list.length;
-      if (list.length > 0) resolution = options.engine.resolve(list);
+      const key = heads.join(',');
+      if (!resolved.has(key)) resolved.set(key, list.length > 0 ? options.engine.resolve(list) : null);
+      resolution = resolved.get(key) ?? null;
       if (blocks.length === 0) blocks = list;
     }
     siteOutcomes.push({ name: site.name, heads, events, resolution, rejections: site.rejections, abandoned: site.abandoned });

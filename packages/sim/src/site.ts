@@ -79,7 +79,25 @@ export class Site {
     if (outcome.abandoned) this.abandoned.push(outcome.abandoned);
     for (const reply of outcome.replies) this.#env.sendToPeer(peer, reply);
     await this.#afterResults(outcome.results, `site:${peer}`, false);
-    if (message.type === 'heads' && message.reply === true) await this.#compareHeads(peer, message.group, message.heads);
+    if (message.type === 'heads') {
+      const same = await this.#compareHeads(peer, message.group, message.heads, message.reply === true);
+      if (!same) await this.#restartGapFill(peer, message.group);
+    }
+  }
+
+  /**
+   * DagSync treats an event waiting in the pending pool as known when it sees it among a peer's
+   * heads, so a lost gap-fill answer would leave it waiting forever. Re-offering one waiting event
+   * as if the peer had pushed it makes DagSync ask that peer for the missing ancestors again.
+   */
+  async #restartGapFill(peer: string, group: CID): Promise<void> {
+    for (const e of this.store.pending.entries()) {
+      if (!(e.checked.event.group ?? e.checked.cid).equals(group)) continue;
+      const outcome = await this.sync.handle(peer, { type: 'push', group, event: { cid: e.checked.cid, bytes: e.checked.bytes } });
+      for (const reply of outcome.replies) this.#env.sendToPeer(peer, reply);
+      await this.#afterResults(outcome.results, `site:${peer}`, false);
+      return;
+    }
   }
 
   /** The link to `peer` came up (a heal): exchange heads at once and keep at it until in sync. */
@@ -132,10 +150,12 @@ export class Site {
     for (const [gk, group] of this.#groups) if (this.#dirty.get(peer)?.has(gk)) this.#env.sendToPeer(peer, await this.sync.makeHeads(group));
   }
 
-  async #compareHeads(peer: string, group: CID, theirs: readonly CID[]): Promise<void> {
+  /** True when the peer's heads equal ours; an answer to our own heads then clears the out-of-sync mark. */
+  async #compareHeads(peer: string, group: CID, theirs: readonly CID[], answer: boolean): Promise<boolean> {
     const ours = await this.store.getHeads(group);
     const same = ours.length === theirs.length && ours.every((c, i) => c.equals(theirs[i]));
-    if (same) this.#dirty.get(peer)?.delete(cidKey(group));
+    if (same && answer) this.#dirty.get(peer)?.delete(cidKey(group));
+    return same;
   }
 }
 
