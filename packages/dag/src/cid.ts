@@ -55,7 +55,7 @@ export function cidKey(cid: CID): string {
   scratch[40] = C[n >> 12] as number;
   scratch[41] = C[(n >> 6) & 63] as number;
   scratch[42] = C[n & 63] as number;
-  const out = String.fromCharCode(...scratch);
+  const out = String.fromCharCode.apply(null, scratch as unknown as number[]);
   keyCache.set(cid, out);
   return out;
 }
