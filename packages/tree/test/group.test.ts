@@ -274,6 +274,27 @@ describe('processCommit rejections leave the state unchanged', () => {
       'duplicate_add',
     ],
     [
+      'a Remove of a leaf that is not a member',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit') throw new Error('not a commit');
+        const commitBody = { ...content.commit, proposals: [{ type: 'proposal' as const, proposal: { proposalType: 'remove' as const, removed: 7 } }] };
+        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'remove_target_invalid',
+    ],
+    [
+      'an Update by value (from the committer)',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit' || !content.commit.path) throw new Error('no path');
+        const leafNode = content.commit.path.leafNode;
+        const commitBody = { ...content.commit, proposals: [{ type: 'proposal' as const, proposal: { proposalType: 'update' as const, leafNode } }] };
+        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'committer_update_included',
+    ],
+    [
       'a path-requiring proposal without a path',
       () => {
         const content = pm.content;
@@ -377,5 +398,30 @@ describe('more commit shapes', () => {
     const c = createCommit(s5, { update: true });
     expect(toHex(getEpochAuthenticator(next(s0, c.commit)))).toBe(toHex(getEpochAuthenticator(c.state)));
     expect(toHex(getEpochAuthenticator(next(s15, c.commit)))).toBe(toHex(getEpochAuthenticator(c.state)));
+  });
+});
+
+describe('joinFromWelcome rejections', () => {
+  const a = founder('a');
+  const bKp = member('b');
+  const add = createCommit(a, { add: [bKp.keyPackage], ratchetTreeExtension: false });
+  const welcome = add.welcome as Uint8Array;
+
+  it('needs the tree when the GroupInfo does not carry it, and joins with it', () => {
+    expectCode(() => joinFromWelcome(cs, welcome, bKp), 'ratchet_tree_missing');
+    const b = joinFromWelcome(cs, welcome, bKp, { ratchetTree: encodeRatchetTree(add.state.tree) });
+    expect(toHex(getEpochAuthenticator(b))).toBe(toHex(getEpochAuthenticator(add.state)));
+  });
+
+  it('refuses a tree that does not match the GroupContext tree hash', () => {
+    expectCode(() => joinFromWelcome(cs, welcome, bKp, { ratchetTree: encodeRatchetTree(a.tree) }), 'tree_hash_mismatch');
+    const other = createCommit(founder('x'), { add: [member('y').keyPackage] });
+    expectCode(() => joinFromWelcome(cs, welcome, bKp, { ratchetTree: encodeRatchetTree(other.state.tree) }), 'group_info_signature_invalid');
+  });
+
+  it('refuses a Welcome for someone else and private keys that do not match the KeyPackage', () => {
+    const c = member('c');
+    expectCode(() => joinFromWelcome(cs, welcome, c), 'welcome_not_for_us');
+    expectCode(() => joinFromWelcome(cs, welcome, { keyPackage: bKp.keyPackage, privateKeys: c.privateKeys }), 'key_package_private_key_mismatch');
   });
 });
