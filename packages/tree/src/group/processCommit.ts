@@ -51,7 +51,9 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
   const m = decodeHandshakeMessage(message);
   let work = state;
   for (const p of options.proposals ?? []) work = processProposal(work, p).state;
-  const { authenticated } = unprotectHandshake(work, m);
+  const { authenticated, secretTree } = unprotectHandshake(work, m);
+  // A PrivateMessage commit used a handshake key of this epoch: the retired secret tree is the one without it.
+  const retired: RetiredEpoch = { ...retireEpoch(state), secretTree };
   const content = authenticated.content;
   if (content.contentType !== 'commit') throw new MlsError('not_a_commit', `expected a commit, got ${content.contentType}`);
   const sender = content.sender;
@@ -67,7 +69,7 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
   const applied = applyProposals(work, committer, resolved, options.now !== undefined ? { now: options.now } : {});
   if (applied.pathRequired && commit.path === null) throw new MlsError('commit_path_required', 'the commit needs an UpdatePath for its proposals');
   const psks = resolvePsks(work, applied.psks);
-  if (applied.removed.includes(me)) return { kind: 'removed', committer, epoch: state.groupContext.epoch, retired: retireEpoch(state) };
+  if (applied.removed.includes(me)) return { kind: 'removed', committer, epoch: state.groupContext.epoch, retired };
 
   let privateKeys: TreePrivateKeys = state.privateKeys;
   if (applied.ownUpdateKey) {
@@ -112,7 +114,7 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
     externalPsks: state.externalPsks,
     options: state.options,
   });
-  return { kind: 'next_epoch', state: newState, committer, added: applied.added, removed: applied.removed, retired: retireEpoch(state) };
+  return { kind: 'next_epoch', state: newState, committer, added: applied.added, removed: applied.removed, retired };
 }
 
 /** True when two states are in the same epoch with the same epoch authenticator (a cheap agreement check). */
