@@ -13,7 +13,7 @@
 //   stranded. Only keyshare (a later issue) can recover those; they are counted separately and do
 //   not count as lost. Everything else a member cannot read is lost.
 // - Removed member: a device named by a remove operation whose commit was published and that was
-//   not added again by a later operation. It must not be a member of the canonical head, and must
+//   not added again by a later (successful) add operation. It must not be a member of the canonical head, and must
 //   not read any message whose sender had already seen the removing commit when it sent it.
 
 import type { DeviceOutcome, RunResult, SentMessage } from './runner.ts';
@@ -135,7 +135,8 @@ export function listRemovals(run: RunResult): Removal[] {
     const commit = op.published.find((cid) => run.published.some((p) => p.cid === cid && p.kind === 'commit'));
     if (!commit) continue;
     for (const r of op.members ?? []) {
-      const readded = run.operations.some((o) => o.kind === 'add' && o.error === undefined && o.at > op.at && (o.members ?? []).includes(r));
+      // A later successful add of the same device (later step, possibly the same millisecond) re-adds it.
+      const readded = run.operations.some((o) => o.kind === 'add' && o.error === undefined && o.step > op.step && (o.members ?? []).includes(r));
       if (!readded) out.push({ removed: r, commit, label: op.label, at: op.at });
     }
   }
