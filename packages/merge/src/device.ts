@@ -125,6 +125,7 @@ class Device implements MergeDevice {
   #duty: { head: string; since: number } | null = null;
   /** When the canonical head last changed (simulated ms): proposals and rebases wait for it to settle. */
   #headSince: { head: string; since: number } | null = null;
+  #dutyOrder: { key: string; order: number[] } | null = null;
   #intents: { head: string; version: number; value: RebaseIntents | null } | null = null;
   #version = 0;
 
@@ -666,14 +667,18 @@ class Device implements MergeDevice {
     const head = ledger.head as PublicEpoch;
     const myLeaf = head.leafOf.get(this.id);
     const world = this.#worlds.get(head.key);
-    if (myLeaf !== undefined && !world && this.#headSettled(now, fx)) this.#maybeRejoin(ledger, head, now, fx);
-    if (myLeaf === undefined || !world) return;
+    if (myLeaf === undefined) return;
+    // Nothing is planned on a head that is still moving (cheap check first: no intents computed).
+    if (!this.#headSettled(now, fx)) return;
+    if (!world) {
+      this.#maybeRejoin(ledger, head, now, fx);
+      return;
+    }
     const intents = this.#getIntents();
-    if (!intents || !hasRebaseWork(intents) && intents.staleUpdaters.length === 0) {
+    if (!intents || (!hasRebaseWork(intents) && intents.staleUpdaters.length === 0)) {
       this.#duty = null;
       return;
     }
-    if (!this.#headSettled(now, fx)) return;
     const iAmRemoved = intents.removes.some((r) => r.leaf === myLeaf);
     if (iAmRemoved) return;
     // A member whose own key refresh lost proposes a fresh Update on the head (once per head).
@@ -696,7 +701,9 @@ class Device implements MergeDevice {
     }
     if (!this.#duty || this.#duty.head !== head.key) this.#duty = { head: head.key, since: this.#headSince?.head === head.key ? Math.max(this.#headSince.since + Math.floor(this.#interval / 4), 0) : now };
     const exclude = new Set(now2.removes.map((r) => r.leaf));
-    const order = computeDutyOrder(this.#cs, head, exclude);
+    const orderKey = `${head.key}/${[...exclude].sort().join(',')}`;
+    if (this.#dutyOrder?.key !== orderKey) this.#dutyOrder = { key: orderKey, order: computeDutyOrder(this.#cs, head, exclude) };
+    const order = this.#dutyOrder.order;
     const position = order.indexOf(myLeaf);
     if (position < 0) return;
     const proposers = new Set(now2.updates.map((u) => u.senderLeaf));

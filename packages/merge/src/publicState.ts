@@ -51,6 +51,35 @@ import { MergeError, codeOf } from './errors.ts';
 const EMPTY = new Uint8Array(0);
 const textDecoder = new TextDecoder();
 
+/**
+ * Leaf -> DAG height, copy-on-write in one Int32Array (-1 = none). An epoch holds three of these;
+ * typed arrays keep a long history of epochs small and cheap for the garbage collector.
+ */
+export class LeafHeights {
+  readonly #a: Int32Array;
+  constructor(a: Int32Array) {
+    this.#a = a;
+  }
+  /** One leaf at `height` in a tree of `leafCount` leaves. */
+  static of(leafCount: number, entries: readonly (readonly [number, number])[]): LeafHeights {
+    const a = new Int32Array(leafCount).fill(-1);
+    for (const [l, h] of entries) a[l] = h;
+    return new LeafHeights(a);
+  }
+  /** Height of `leaf`, or undefined. */
+  get(leaf: number): number | undefined {
+    const v = this.#a[leaf];
+    return v === undefined || v < 0 ? undefined : v;
+  }
+  /** A copy sized for `leafCount` leaves with `set` applied (height, or null to clear). */
+  with(leafCount: number, set: readonly (readonly [number, number | null])[]): LeafHeights {
+    const a = new Int32Array(leafCount).fill(-1);
+    a.set(this.#a.subarray(0, Math.min(leafCount, this.#a.length)));
+    for (const [l, h] of set) if (l < leafCount) a[l] = h === null ? -1 : h;
+    return new LeafHeights(a);
+  }
+}
+
 /** A member added by a commit. */
 export interface AddedMember {
   readonly identity: string;
@@ -93,11 +122,11 @@ export interface PublicEpoch {
    * path. Weft does not count committed Update proposals here (see README: they replay refreshes
    * lost in forks, and counting them would let the winner of a race win every later race).
    */
-  readonly lastUpdate: ReadonlyMap<number, number>;
+  readonly lastUpdate: LeafHeights;
   /** Leaf -> DAG height of the commit that last set its LeafNode by any means (rebase satisfaction). */
-  readonly lastRefresh: ReadonlyMap<number, number>;
+  readonly lastRefresh: LeafHeights;
   /** Leaf -> DAG height of the handshake that added the current occupant. */
-  readonly addedAt: ReadonlyMap<number, number>;
+  readonly addedAt: LeafHeights;
   /** Leaf -> identity (UTF-8 of the basic credential). */
   readonly identities: ReadonlyMap<number, string>;
   /** Identity -> leaf. */
@@ -176,9 +205,9 @@ export function createGenesisEpoch(cs: CipherSuite, checked: CheckedEvent): Publ
     groupContext: gc,
     groupContextBytes: encodeGroupContext(gc),
     interimTranscriptHash: EMPTY,
-    lastUpdate: new Map([[0, 0]]),
-    lastRefresh: new Map([[0, 0]]),
-    addedAt: new Map([[0, 0]]),
+    lastUpdate: LeafHeights.of(1, [[0, 0]]),
+    lastRefresh: LeafHeights.of(1, [[0, 0]]),
+    addedAt: LeafHeights.of(1, [[0, 0]]),
     identities: new Map([[0, identity]]),
     leafOf: new Map([[identity, 0]]),
     base: null,
@@ -192,6 +221,8 @@ export interface ResolvedProposal {
   /** Sender leaf for an Update by reference. */
   readonly senderLeaf: number | null;
   readonly ref: string | null;
+  /** True for a proposal event already validated against the same base epoch. */
+  readonly prevalidated?: boolean;
 }
 
 /** Result of applying proposals to a public epoch's tree. */
@@ -200,6 +231,7 @@ export interface AppliedProposals {
   readonly adds: AddedMember[];
   readonly removes: { identity: string; leaf: number }[];
   readonly updates: { identity: string; leaf: number; ref: string }[];
+  /** Shared with the base epoch when membership did not change: never mutate. */
   readonly identities: Map<number, string>;
   readonly leafOf: Map<string, number>;
 }
@@ -210,8 +242,10 @@ export interface AppliedProposals {
  */
 export function applyProposals(cs: CipherSuite, base: PublicEpoch, committer: number, proposals: readonly ResolvedProposal[]): AppliedProposals {
   let tree = base.tree;
-  const identities = new Map(base.identities);
-  const leafOf = new Map(base.leafOf);
+  // Identity maps are copied only when membership changes (update-only commits share them).
+  const changesMembers = proposals.some((p) => p.proposal.proposalType !== 'update');
+  const identities = changesMembers ? new Map(base.identities) : (base.identities as Map<number, string>);
+  const leafOf = changesMembers ? new Map(base.leafOf) : (base.leafOf as Map<string, number>);
   const touched = new Set<number>();
   const updates: { identity: string; leaf: number; ref: string }[] = [];
   const removes: { identity: string; leaf: number }[] = [];
@@ -225,7 +259,16 @@ export function applyProposals(cs: CipherSuite, base: PublicEpoch, committer: nu
     if (touched.has(leaf)) throw new MlsError('duplicate_leaf_change', `leaf ${leaf} is changed twice`);
     const old = tree.leaves[leaf];
     if (!old) throw new MlsError('proposal_sender_invalid', `Update from blank leaf ${leaf}`);
-    validateLeafNode(cs, tree, p.proposal.leafNode, { groupId, source: 'update', leafIndex: toLeafIndex(leaf), groupContextExtensions: base.groupContext.extensions });
+    if (p.prevalidated) {
+      // Validated in full against this base when its proposal event was accepted (signature
+      // included); only uniqueness against earlier Updates of this commit can have changed.
+      const enc = p.proposal.leafNode.encryptionKey;
+      tree.leaves.forEach((other, l) => {
+        if (other && l !== leaf && bytesEqual(other.encryptionKey, enc)) throw new MlsError('duplicate_encryption_key', `member ${l} already uses this encryption key`);
+      });
+    } else {
+      validateLeafNode(cs, tree, p.proposal.leafNode, { groupId, source: 'update', leafIndex: toLeafIndex(leaf), groupContextExtensions: base.groupContext.extensions });
+    }
     if (getIdentity(p.proposal.leafNode) !== getIdentity(old)) throw new MlsError('credential_invalid', `an Update may not change the identity of leaf ${leaf}`);
     touched.add(leaf);
     tree = updateLeaf(tree, toLeafIndex(leaf), p.proposal.leafNode);
@@ -369,7 +412,7 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
     } else {
       const rec = lookup(base.key, toHex(por.reference));
       if (!rec || rec.senderLeaf === null) throw invalid('invalid_commit', cid, 'the commit references an unknown Update proposal', new MlsError('proposal_ref_unknown', 'unknown ProposalRef'));
-      resolved.push({ proposal: rec.proposal, senderLeaf: rec.senderLeaf, ref: rec.ref });
+      resolved.push({ proposal: rec.proposal, senderLeaf: rec.senderLeaf, ref: rec.ref, prevalidated: true });
     }
   }
   let applied: AppliedProposals;
@@ -392,22 +435,12 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
     throw invalid('invalid_commit', cid, 'commit fails MLS validation', e);
   }
   const { groupContext, interim } = computeCommitContext(cs, base, merged, content, msg.auth.signature, confirmationTag);
-  const lastUpdate = new Map(base.lastUpdate);
-  const lastRefresh = new Map(base.lastRefresh);
-  const addedAt = new Map(base.addedAt);
-  for (const r of applied.removes) {
-    lastUpdate.delete(r.leaf);
-    lastRefresh.delete(r.leaf);
-    addedAt.delete(r.leaf);
-  }
-  for (const u of applied.updates) lastRefresh.set(u.leaf, height);
-  for (const a of applied.adds) {
-    lastUpdate.set(a.leaf, height);
-    lastRefresh.set(a.leaf, height);
-    addedAt.set(a.leaf, height);
-  }
-  lastUpdate.set(committer, height);
-  lastRefresh.set(committer, height);
+  const n = merged.leafCount;
+  const gone = applied.removes.map((r) => [r.leaf, null] as const);
+  const added = applied.adds.map((a) => [a.leaf, height] as const);
+  const lastUpdate = base.lastUpdate.with(n, [...gone, ...added, [committer, height]]);
+  const lastRefresh = base.lastRefresh.with(n, [...gone, ...added, ...applied.updates.map((u) => [u.leaf, height] as const), [committer, height]]);
+  const addedAt = gone.length === 0 && added.length === 0 && n === base.tree.leafCount ? base.addedAt : base.addedAt.with(n, [...gone, ...added]);
   return {
     key: cidKey(checked.cid),
     height,

@@ -262,7 +262,7 @@ export function buildCommit(cs: CipherSuite, world: World, epoch: PublicEpoch, k
   if (world.initSecret === null || world.framing === null) throw new MergeError('base_evicted', 'the head world lost its private state', epoch.key);
   const me = world.leaf;
   const resolved: ResolvedProposal[] = [
-    ...input.updates.map((u) => ({ proposal: u.proposal, senderLeaf: u.senderLeaf, ref: u.ref })),
+    ...input.updates.map((u) => ({ proposal: u.proposal, senderLeaf: u.senderLeaf, ref: u.ref, prevalidated: true })),
     ...input.removes.map((leaf) => ({ proposal: { proposalType: 'remove' as const, removed: leaf }, senderLeaf: null, ref: null })),
     ...input.adds.map((keyPackage) => ({ proposal: { proposalType: 'add' as const, keyPackage }, senderLeaf: null, ref: null })),
   ];

@@ -56,6 +56,8 @@ for (const e of after) {
 const cpus = [...cpu.values()].sort((a, b) => a - b);
 console.log(`heal: ${commits} commits, ${bytes} handshake bytes, kinds ${JSON.stringify([...kinds])}`);
 console.log(`per-device CPU ms: median ${cpus[Math.floor(cpus.length / 2)]?.toFixed(1)} max ${cpus.at(-1)?.toFixed(1)}`);
+const top = [...cpu].sort((a, b) => b[1] - a[1]).slice(0, 3);
+console.log(`top: ${top.map(([id, ms]) => `${id} ${ms.toFixed(0)}ms rebases=${net.get(id).listRebases().length}`).join(', ')}`);
 const heads = new Set([...net.devices.values()].map((d) => d.view().head));
 const exps = new Set([...net.devices.values()].map((d) => d.view().exporter));
 console.log(`converged heads=${heads.size} exporters=${exps.size} chain ${chainBefore} -> ${net.get(west[0] as string).getLedger()?.chain.length}`);

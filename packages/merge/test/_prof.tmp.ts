@@ -1,0 +1,22 @@
+import { Net } from './harness.ts';
+import { Session } from 'node:inspector';
+import fs from 'node:fs';
+const N = Number(process.argv[2] ?? 64), K = Number(process.argv[3] ?? 25);
+const ids = Array.from({ length: N }, (_, i) => `m${String(i).padStart(3, '0')}`);
+const net = new Net();
+for (const id of ids) net.addDevice(id);
+net.formGroup(ids[0]!, ids.slice(1));
+const west = ids.filter((_, i) => i % 2 === 0), east = ids.filter((_, i) => i % 2 === 1);
+net.split(west, east);
+for (let i = 0; i < K; i++) { net.act(west[i % west.length]!, (d, now) => d.update(now)); net.act(east[i % east.length]!, (d, now) => d.update(now)); net.flush(); }
+net.heal();
+const session = new Session(); session.connect();
+const post = (m: string, p?: object) => new Promise<any>((res, rej) => session.post(m, p ?? {}, (e, r) => e ? rej(e) : res(r)));
+await post('Profiler.enable'); await post('Profiler.start');
+const c0 = process.cpuUsage();
+net.settle();
+const c1 = process.cpuUsage(c0);
+const { profile } = await post('Profiler.stop');
+fs.mkdirSync('/tmp/prof2', { recursive: true });
+fs.writeFileSync('/tmp/prof2/p.cpuprofile', JSON.stringify(profile));
+console.log('heal cpu ms total', (c1.user + c1.system) / 1000, 'per device', (c1.user + c1.system) / 1000 / N);
