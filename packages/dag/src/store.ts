@@ -66,9 +66,10 @@ export interface GroupInfo {
   readonly events: number;
 }
 
-/** A fork: a base epoch with two or more commits built on it. */
+/** A fork: a base epoch with two or more commits (or, on request, handshakes) built on it. */
 export interface Fork {
   readonly base: CID;
+  /** The competing children, sorted by CID bytes. */
   readonly commits: readonly CID[];
 }
 
@@ -657,12 +658,16 @@ export class DagStore {
     return out;
   }
 
-  /** Every base of the group with two or more commits built on it, sorted by base CID bytes. */
-  async getForks(group: CID): Promise<Fork[]> {
+  /**
+   * Every base of the group with two or more commits built on it (DESIGN.md: two commits with the
+   * same base are a fork), sorted by base CID bytes. With `includeProposals`, proposals count too,
+   * so any base with two or more handshake children is listed.
+   */
+  async getForks(group: CID, options: { includeProposals?: boolean } = {}): Promise<Fork[]> {
     const prefix = `f!${cidKey(group)}!`;
     const byBase = new Map<string, string[]>();
     for await (const [k, v] of this.db.iterator({ gt: prefix, lt: prefix + END })) {
-      if (dec.decode(v) !== 'commit') continue;
+      if (dec.decode(v) !== 'commit' && !options.includeProposals) continue;
       const [base, child] = k.slice(prefix.length).split('!') as [string, string];
       const list = byBase.get(base) ?? [];
       list.push(child);

@@ -182,6 +182,8 @@ describe('store indexes and queries', () => {
     await store.addMany([g, p, c]);
     expect((await store.getHandshakesByBase(g.cid, g.cid)).map((h) => h.kind).sort()).toEqual(['commit', 'proposal']);
     expect(await store.getForks(g.cid)).toEqual([]);
+    const all = await store.getForks(g.cid, { includeProposals: true });
+    expect(all.map((f) => [f.base.toString(), f.commits.length])).toEqual([[g.cid.toString(), 2]]);
   });
 
   it('releases pending events in cascade when their parents arrive', async () => {
