@@ -76,6 +76,8 @@ export interface DeviceOutcome {
   readonly view: DeviceView;
   /** CPU ms spent inside the device's engine calls. */
   readonly cpuMs: number;
+  /** The part of cpuMs spent since the last heal step (the cost of healing, for benchmarks). */
+  readonly cpuMsSinceHeal: number;
   /** CIDs the device authored or was handed (for "knew of the removal"). */
   readonly seen: ReadonlySet<string>;
   /** When the device first saw each CID, as a run-wide sequence number (orders same-time events). */
@@ -129,6 +131,7 @@ class DeviceHost {
   upAt = 0;
   downAt = 0;
   cpuMs = 0;
+  cpuMsAtHeal = 0;
   readonly seen = new Set<string>();
   readonly seenAt = new Map<string, number>();
   readonly wakes = new Set<number>();
@@ -291,6 +294,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         return;
       case 'heal':
         heals.push(now);
+        for (const h of hosts.values()) h.cpuMsAtHeal = h.cpuMs;
         for (const [a, b] of net.heal()) {
           sites.get(a)!.linkUp(b);
           sites.get(b)!.linkUp(a);
@@ -406,6 +410,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       online: h.online,
       view: h.runtime.view(),
       cpuMs: h.cpuMs,
+      cpuMsSinceHeal: h.cpuMs - h.cpuMsAtHeal,
       seen: h.seen,
       seenAt: h.seenAt,
       ...(typeof status === 'function' ? { worldStatus: (epoch: string) => status.call(h.runtime, epoch) } : {}),
