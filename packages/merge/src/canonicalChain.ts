@@ -73,6 +73,18 @@ export interface CanonicalChain {
   readonly treeHash: string;
 }
 
+/** Thrown inside commit validation when it references Update proposals not yet accepted. */
+class ProposalsMissing extends Error {
+  constructor(readonly keys: string[]) {
+    super('proposals missing');
+  }
+}
+
+/** Pending-pool key of a proposal, by base epoch and ProposalRef: a commit can wait for it like for a parent. */
+function proposalWaitKey(base: string, ref: string): string {
+  return `ref:${base}:${ref}`;
+}
+
 function toHexBytes(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
@@ -170,10 +182,9 @@ export class PublicLedger {
       }
       accepted.push(outcome.entry);
       if (outcome.changedAt !== null) changedAt = changedAt === null ? outcome.changedAt : Math.min(changedAt, outcome.changedAt);
-      for (const ready of this.pending.release(outcome.entry.key)) {
-        // An entry may still miss its base (kept in `missing` too); re-offer it either way.
-        work.push({ checked: ready.checked, verified: ready.signatureVerified });
-      }
+      const released = this.pending.release(outcome.entry.key);
+      if (outcome.releaseKey !== null) released.push(...this.pending.release(outcome.releaseKey));
+      for (const ready of released) work.push({ checked: ready.checked, verified: ready.signatureVerified });
     }
     return { accepted, rejected, pending, duplicate: false, chainChangedAt: changedAt };
   }
@@ -186,7 +197,10 @@ export class PublicLedger {
   #offer(
     checked: CheckedEvent,
     verified: boolean,
-  ): { kind: 'pending'; evicted: Rejection[] } | { kind: 'rejected'; rejection: Rejection } | { kind: 'accepted'; entry: LedgerEntry; changedAt: number | null } {
+  ):
+    | { kind: 'pending'; evicted: Rejection[] }
+    | { kind: 'rejected'; rejection: Rejection }
+    | { kind: 'accepted'; entry: LedgerEntry; changedAt: number | null; releaseKey: string | null } {
     const { event } = checked;
     const key = cidKey(checked.cid);
     const label = checked.cid.toString();
@@ -220,8 +234,17 @@ export class PublicLedger {
       for (const p of event.parents) this.heads.delete(cidKey(p));
       this.heads.add(key);
       this.maxHeight = Math.max(this.maxHeight, entry.height);
-      return { kind: 'accepted', entry, changedAt };
+      const rec = entry.kind === 'proposal' ? this.proposalsByBase.get(cidKey(event.base as CID))?.at(-1) : undefined;
+      return { kind: 'accepted', entry, changedAt, releaseKey: rec ? proposalWaitKey(rec.base, rec.ref) : null };
     } catch (e) {
+      if (e instanceof ProposalsMissing) {
+        // Like a missing parent: wait for the referenced proposal events (bounded pool).
+        const evicted = this.pending.add({ key, checked, missing: new Set(e.keys), signatureVerified: true });
+        return {
+          kind: 'pending',
+          evicted: evicted.map((x) => toRejection(new MergeError('missing_parent', `ancestors or proposals of ${x.checked.cid.toString()} never arrived (pending pool full)`, x.checked.cid.toString()))),
+        };
+      }
       if (e instanceof MergeError) return { kind: 'rejected', rejection: toRejection(e) };
       if (e instanceof EventError) return { kind: 'rejected', rejection: toRejection(new MergeError('event_invalid', e.message, label, e.code)) };
       return { kind: 'rejected', rejection: toRejection(new MergeError('event_invalid', e instanceof Error ? e.message : String(e), label, codeOf(e))) };
@@ -248,7 +271,11 @@ export class PublicLedger {
     const base = baseKey === null ? undefined : this.epochs.get(baseKey);
     if (ev.kind === 'commit') {
       if (!base) throw new MergeError('invalid_commit', 'commit base is not a valid epoch', label);
-      const epoch = applyCommit(cs, base, checked, entry.height, (b, ref) => this.#proposalByRef.get(`${b}:${ref}`));
+      const epoch = applyCommit(cs, base, checked, entry.height, (b, ref) => {
+        const rec = this.#proposalByRef.get(`${b}:${ref}`);
+        if (!rec) throw new ProposalsMissing([proposalWaitKey(b, ref)]);
+        return rec;
+      });
       this.#checkResolves(epoch, label);
       this.epochs.set(entry.key, epoch);
       const kids = this.childrenByBase.get(base.key) ?? [];
@@ -370,9 +397,21 @@ export class PublicLedger {
     return out;
   }
 
-  /** True when a canonical commit lists `loser` in its resolves. */
+  /**
+   * True when a canonical commit lists `loser`, or the losing commit it descends from (its
+   * epoch ancestors off the chain), in its resolves. Cost follows the distance to the chain.
+   */
   isSettled(loser: string): boolean {
-    return (this.resolvedBy.get(loser) ?? []).some((k) => this.chainIndex.has(k));
+    for (let k: string | null = loser; k !== null && !this.chainIndex.has(k); k = this.epochs.get(k)?.base ?? null) {
+      if ((this.resolvedBy.get(k) ?? []).some((c) => this.chainIndex.has(c))) return true;
+    }
+    return false;
+  }
+
+  /** True when a losing commit's base is on the canonical chain (the root of a losing subtree). */
+  isForkRoot(loser: string): boolean {
+    const base = this.epochs.get(loser)?.base;
+    return base !== undefined && base !== null && this.chainIndex.has(base) && !this.chainIndex.has(loser);
   }
 }
 

@@ -359,16 +359,21 @@ class Device implements MergeDevice {
     return l;
   }
 
-  /** Parents for a new event: the heads, highest first, at most 20. */
-  #parents(ledger: PublicLedger): CheckedEvent['event']['parents'] {
+  /**
+   * Parents for a new event: the heads, highest first (so the event sits above its base), at most
+   * `max`. Commits merge up to 20 heads; proposals name one, since handshake bytes count in a heal
+   * and a commit waits for the proposals it references whatever their place in the DAG.
+   */
+  #parents(ledger: PublicLedger, max: number): CheckedEvent['event']['parents'] {
     const heads = [...ledger.heads].map((k) => ({ k, h: ledger.entries.get(k)?.height ?? 0 }));
     heads.sort((a, b) => b.h - a.h || (a.k < b.k ? -1 : 1));
-    return heads.slice(0, 20).map((x) => cidFromKey(x.k));
+    return heads.slice(0, max).map((x) => cidFromKey(x.k));
   }
 
   #build(kind: 'commit' | 'proposal' | 'welcome' | 'message', base: string, leaf: number | undefined, body: Uint8Array, extra: { resolves?: string[]; parents?: string[] } = {}): CheckedEvent {
     const ledger = this.#ledger() as PublicLedger;
-    const parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger);
+    const max = kind === 'proposal' ? 1 : kind === 'message' ? 4 : 20;
+    const parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger, max);
     return buildEvent(
       {
         kind,

@@ -40,7 +40,7 @@ export interface RebaseIntents {
   readonly rejoins: ProposalRecord[];
   /** Update proposals on the head, one per leaf (smallest CID first). */
   readonly updates: ProposalRecord[];
-  /** Losing commits not yet listed by a canonical commit's `resolves`, sorted. */
+  /** Roots of losing subtrees (base on the chain) not yet settled by a canonical `resolves`, sorted; listing a root settles its subtree. */
   readonly unsettled: string[];
 }
 
@@ -63,7 +63,7 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     const ch = loser.change;
     if (!ch) continue;
     const settled = ledger.isSettled(key);
-    if (!settled) unsettled.push(key);
+    if (!settled && ledger.isForkRoot(key)) unsettled.push(key);
     for (const r of ch.removes) {
       const leaf = head.leafOf.get(r.identity);
       if (leaf === undefined || removes.has(r.identity)) continue;

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEvent, cidKey } from '@weft/dag';
+import { PublicLedger } from '../src/index.ts';
+import { Net } from './harness.ts';
+
+describe('public ledger', () => {
+  it('a commit that references an Update proposal not yet received waits for it (no divergence by arrival order)', () => {
+    const net = new Net();
+    for (const id of ['a', 'b', 'c', 'd']) net.addDevice(id);
+    net.formGroup('a', ['b', 'c', 'd']);
+    net.split(['a', 'c'], ['b', 'd']);
+    net.act('c', (d, now) => d.update(now));
+    net.act('d', (d, now) => d.update(now));
+    net.flush();
+    net.heal();
+    net.settle();
+    const ref = net.get('a').getLedger();
+    const withRefs = [...(ref?.epochs.values() ?? [])].find((e) => (e.change?.updates.length ?? 0) > 0);
+    expect(withRefs).toBeDefined();
+    const proposal = net.events.find((e) => decodeEvent(e).event.kind === 'proposal') as Uint8Array;
+    const rest = net.events.filter((e) => e !== proposal);
+    const ledger = new PublicLedger(decodeEvent(net.events[0] as Uint8Array).cid);
+    for (const e of rest) ledger.add(e);
+    expect(ledger.getEpoch(withRefs?.key as string)).toBeUndefined();
+    expect(ledger.pending.size).toBeGreaterThan(0);
+    const report = ledger.add(proposal);
+    expect(report.accepted.map((x) => x.key)).toContain(withRefs?.key);
+    expect(ledger.describe().head).toBe(ref?.describe().head);
+    expect(cidKey(decodeEvent(proposal).cid)).toBe(report.accepted[0]?.key);
+  });
+});
