@@ -56,7 +56,7 @@ describe('crash safety', () => {
         await store.close();
       }
     }
-    expect(kills).toBeGreaterThan(0);
+    expect(kills).toBe(3);
     expect(acked.size).toBeGreaterThan(0);
   });
 });
