@@ -12,7 +12,7 @@ import type { BenchRow } from './harness.ts';
 
 const LARGE = Number(process.env['WEFT_BENCH_DAG_EVENTS'] ?? 100_000);
 const SMALL = 1_000;
-const CHUNK = 500; // blocks per addMany call, as a sync or import loop would offer them
+const CHUNK = 10_000; // blocks per addMany call, as an import offers them (the store pipelines within a call)
 
 /** Generated DAG as raw blocks only (what arrives from the network or a CAR file). */
 function generateBlocks(events: number): Uint8Array[] {
