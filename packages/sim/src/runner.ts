@@ -1,7 +1,7 @@
 // Runs a scenario: builds the sites (DagStore replicas + DagSync) and devices (the engine under
 // test), plays the steps on the discrete-event scheduler, runs until the network is quiet, and
 // collects everything the report and the invariant checks need. No wall clock decides anything:
-// performance.now() only measures the CPU time devices spend, which is reported, never used.
+// process.cpuUsage() only measures the CPU time devices spend, which is reported, never used.
 
 import { createSuiteResolver, decodeEvent, DagSync, openMemoryStore } from '@weft/dag';
 import type { CID, EventBlock, EventKind } from '@weft/dag';
@@ -124,6 +124,12 @@ export interface RunResult {
   readonly network: NetworkStats;
 }
 
+/** Process CPU time (user + system) in ms: unlike wall time, not inflated by other load on the machine. */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 class DeviceHost {
   online = true;
   outbox: Uint8Array[] = [];
@@ -238,7 +244,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   /** Runs one engine call, charging its CPU time to the device; returns false when it threw. */
   const call = (h: DeviceHost, what: string, fn: () => Effects, op?: OperationRecord, opIndex?: number): boolean => {
     let effects: Effects;
-    const t0 = performance.now();
+    const t0 = cpuNow();
     try {
       effects = fn();
     } catch (e) {
@@ -248,7 +254,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       trace(`! ${h.id} ${what}: ${msg}`);
       return false;
     } finally {
-      h.cpuMs += performance.now() - t0;
+      h.cpuMs += cpuNow() - t0;
     }
     for (const bytes of effects.publish) {
       const checked = decodeEvent(bytes);
@@ -339,7 +345,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         const kps: Uint8Array[] = [];
         for (const m of step.members) {
           const mh = host(m);
-          const t0 = performance.now();
+          const t0 = cpuNow();
           try {
             const kp = mh.runtime.createKeyPackage();
             kps.push(kp);
@@ -348,7 +354,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
             op.error = `createKeyPackage(${m}): ${e instanceof Error ? e.message : String(e)}`;
             return;
           } finally {
-            mh.cpuMs += performance.now() - t0;
+            mh.cpuMs += cpuNow() - t0;
           }
         }
         call(h, 'add', () => h.runtime.add(kps, now), op, opIndex);

@@ -1,7 +1,7 @@
 // Exercises the simulator machinery (network, sites, sync, report) with the throwaway model engine.
 // The scenario tests in scenarios.test.ts run the real engine.
 import { describe, expect, it } from 'vitest';
-import { buildReport, formatReport, parseScenario, runScenario, stableReportJson } from '../src/index.ts';
+import { buildReport, parseScenario, runScenario, stableReportJson } from '../src/index.ts';
 import { createModelDevice, resolveModel } from './support/modelEngine.ts';
 
 const engine = { name: 'model (test double)', createDevice: createModelDevice, resolve: resolveModel };
@@ -28,7 +28,6 @@ describe('simulator machinery (model engine double)', () => {
   it('replicates through loss and partitions and reports', async () => {
     const run = await runScenario(split, { engine, seed: 7 });
     const report = buildReport(run);
-    console.log(formatReport(report));
     expect(report.quiet).toBe(true);
     expect(new Set(run.sites.map((s) => s.heads.join()))).toHaveProperty('size', 1);
   });
