@@ -30,7 +30,7 @@ import {
 } from '@weft/dag';
 import { decodeMlsMessage } from '@weft/tree';
 import { MergeError, codeOf, toRejection, type Rejection } from './errors.ts';
-import { applyCommit, createGenesisEpoch, listIdentities, readProposalEvent, type ProposalRecord, type PublicEpoch } from './publicState.ts';
+import { applyCommit, createGenesisEpoch, listIdentities, readProposalEvent, releasePathInputs, type ProposalRecord, type PublicEpoch } from './publicState.ts';
 import { compareResolutionKeys, getResolutionKey } from './resolution.ts';
 
 /** An accepted event. */
@@ -58,6 +58,8 @@ export interface LedgerReport {
 export interface LedgerOptions {
   readonly provider?: ProviderName;
   readonly pending?: PendingPoolLimits;
+  /** Keep each commit's path-decryption inputs for a device (default true; a site needs none). */
+  readonly keepPathInputs?: boolean;
 }
 
 /** The canonical chain as a public answer. */
@@ -112,6 +114,7 @@ export class PublicLedger {
   cs: CipherSuite | null = null;
   maxHeight = 0;
   readonly #resolveSuite: SuiteResolver;
+  readonly #keepPathInputs: boolean;
   #proposalByRef = new Map<string, ProposalRecord>();
 
   constructor(group: CID | string, options: LedgerOptions = {}) {
@@ -119,6 +122,7 @@ export class PublicLedger {
     this.provider = options.provider ?? 'node';
     this.pending = new PendingPool(options.pending ?? { maxCount: 4096, maxBytes: 16 * 1024 * 1024 });
     this.#resolveSuite = createSuiteResolver(this.provider);
+    this.#keepPathInputs = options.keepPathInputs ?? true;
   }
 
   /** Public epoch at the canonical head, or null before genesis. */
@@ -277,6 +281,7 @@ export class PublicLedger {
         return rec;
       });
       this.#checkResolves(epoch, label);
+      if (!this.#keepPathInputs) releasePathInputs(epoch);
       this.epochs.set(entry.key, epoch);
       const kids = this.childrenByBase.get(base.key) ?? [];
       kids.push(entry.key);
@@ -437,14 +442,14 @@ export function computeCanonicalChain(events: Iterable<Uint8Array>, options: Led
     }
   }
   if (group === undefined) throw new MergeError('no_group', 'no genesis among the events');
-  const ledger = new PublicLedger(cidKey(parseCidString(group)), { ...options, pending: { maxCount: list.length + 1, maxBytes: 1 << 30 } });
+  const ledger = new PublicLedger(cidKey(parseCidString(group)), { keepPathInputs: false, ...options, pending: { maxCount: list.length + 1, maxBytes: 1 << 30 } });
   for (const bytes of list) ledger.add(bytes);
   return ledger.describe();
 }
 
 /** Public resolution over a group held in a DagStore (a site's replica). */
 export async function computeCanonicalChainFromStore(store: DagStore, group: CID, options: LedgerOptions = {}): Promise<CanonicalChain> {
-  const ledger = new PublicLedger(group, { ...options, pending: { maxCount: 1_000_000, maxBytes: 1 << 30 } });
+  const ledger = new PublicLedger(group, { keepPathInputs: false, ...options, pending: { maxCount: 1_000_000, maxBytes: 1 << 30 } });
   for await (const block of store.iterateBlocks(group)) ledger.add(block.bytes);
   return ledger.describe();
 }

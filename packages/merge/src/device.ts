@@ -9,7 +9,7 @@ import { decodeMlsMessage, encodeMlsMessage, type KeyPackage, type Welcome } fro
 import type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from './deviceApi.ts';
 import { MergeError, codeOf, toRejection, type MergeErrorCode, type Rejection } from './errors.ts';
 import { PublicLedger, type CanonicalChain, type LedgerEntry } from './canonicalChain.ts';
-import { getIdentity, listIdentities, type PublicEpoch } from './publicState.ts';
+import { getIdentity, listIdentities, releasePathInputs, type PublicEpoch } from './publicState.ts';
 import { computeRebaseIntents, hasRebaseWork, type RebaseIntents } from './rebase.ts';
 import { computeDutyDeadline, computeDutyOrder } from './dutyOrder.ts';
 import { DEFAULT_RETENTION, applyRetention, evictWorlds, reportExposure, type EvictionReport, type ExposureEntry } from './retention.ts';
@@ -419,6 +419,17 @@ class Device implements MergeDevice {
   #onCommit(ledger: PublicLedger, key: string): void {
     const epoch = ledger.getEpoch(key);
     if (!epoch || !epoch.base || this.#worlds.has(key)) return;
+    this.#processCommit(ledger, epoch);
+    // Path inputs matter only while we may still process this commit: we are a member of its
+    // base and are waiting for that world (a Welcome, say).
+    const status = this.#worlds.has(key) ? 'held' : this.#noWorld.get(key);
+    const baseEpoch = ledger.getEpoch(epoch.base);
+    if (status !== 'no_world' || !baseEpoch?.leafOf.has(this.id)) releasePathInputs(epoch);
+  }
+
+  #processCommit(ledger: PublicLedger, epoch: PublicEpoch): void {
+    const key = epoch.key;
+    if (!epoch.base) return;
     const finish = this.#pendingOwn.get(key);
     if (finish) {
       this.#pendingOwn.delete(key);
@@ -462,6 +473,7 @@ class Device implements MergeDevice {
         } catch (e) {
           this.#noWorld.set(child, e instanceof MergeError ? e.code : codeOf(e));
         }
+        releasePathInputs(epoch);
       }
     }
   }

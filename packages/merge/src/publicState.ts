@@ -99,9 +99,13 @@ export interface EpochChange {
   readonly updates: readonly { readonly identity: string; readonly leaf: number; readonly ref: string }[];
   /** Keys (cidKey) of losing commits the event says it resolves. */
   readonly resolves: readonly string[];
-  /** The tree after the proposals, before the path (what a member decrypts the path against). */
-  readonly treeAfterProposals: RatchetTree;
-  readonly path: UpdatePath;
+  /**
+   * Inputs of a member's path decryption: the tree after the proposals (before the path) and the
+   * UpdatePath. Null once released (releasePathInputs): a replica that will never process this
+   * commit privately does not keep a second tree per epoch.
+   */
+  treeAfterProposals: RatchetTree | null;
+  path: UpdatePath | null;
   readonly confirmationTag: Uint8Array;
 }
 
@@ -467,6 +471,14 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
       confirmationTag,
     },
   };
+}
+
+/** Drops a commit epoch's path-decryption inputs (see EpochChange). */
+export function releasePathInputs(epoch: PublicEpoch): void {
+  if (epoch.change) {
+    epoch.change.treeAfterProposals = null;
+    epoch.change.path = null;
+  }
 }
 
 /** Sorted member identities of an epoch. */

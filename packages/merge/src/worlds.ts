@@ -50,6 +50,8 @@ import {
   type KeyPackage,
   type LeafNodeContent,
   type ProposalOrRef,
+  type RatchetTree,
+  type UpdatePath,
   type SecretTree,
   type TreePrivateKeys,
   type Welcome,
@@ -175,6 +177,9 @@ export function processCommit(cs: CipherSuite, base: World, baseEpoch: PublicEpo
   if (base.treeKeys === null || base.initSecret === null) throw new MergeError('base_evicted', 'the private state of the base epoch was evicted', label);
   if (change.removes.some((r) => r.leaf === base.leaf)) return { kind: 'removed' };
   if (change.committer === base.leaf) throw fail(label, 'a device cannot process its own commit (it installs it when creating it)');
+  const before = change.treeAfterProposals;
+  const path = change.path;
+  if (before === null || path === null) throw fail(label, 'the path inputs of this commit were released');
   try {
     let nodeKeys = new Map(base.treeKeys.nodeKeys);
     const mine = change.updates.find((u) => u.leaf === base.leaf);
@@ -183,9 +188,9 @@ export function processCommit(cs: CipherSuite, base: World, baseEpoch: PublicEpo
       if (!priv) throw fail(label, 'our Update proposal was committed but its private key is gone');
       nodeKeys = new Map([[2 * base.leaf, priv]]);
     }
-    const privateKeys = pruneTreePrivateKeys(change.treeAfterProposals, { leafIndex: toLeafIndex(base.leaf), nodeKeys });
+    const privateKeys = pruneTreePrivateKeys(before, { leafIndex: toLeafIndex(base.leaf), nodeKeys });
     const gc = epoch.groupContext;
-    const processed = decryptPath(cs, epoch, change, baseEpoch.groupContext.confirmedTranscriptHash, privateKeys);
+    const processed = decryptPath(cs, epoch, change, before, path, baseEpoch.groupContext.confirmedTranscriptHash, privateKeys);
     const secrets = runKeySchedule(cs, { initSecret: base.initSecret, commitSecret: processed.commitSecret, pskSecret: zeroSecret(cs), groupContext: epoch.groupContextBytes });
     if (!verifyConfirmationTag(cs, secrets.confirmationKey, gc.confirmedTranscriptHash, change.confirmationTag)) {
       throw fail(label, 'the confirmation_tag does not match the key schedule');
@@ -203,8 +208,15 @@ export function processCommit(cs: CipherSuite, base: World, baseEpoch: PublicEpo
  * keys), and return the commit secret. Same result as processUpdatePath, without merging the path
  * a second time (the public validation did that, leaf signature and parent hash included).
  */
-function decryptPath(cs: CipherSuite, epoch: PublicEpoch, change: EpochChange, oldConfirmed: Uint8Array, privateKeys: TreePrivateKeys): { commitSecret: Uint8Array; privateKeys: TreePrivateKeys } {
-  const before = change.treeAfterProposals;
+function decryptPath(
+  cs: CipherSuite,
+  epoch: PublicEpoch,
+  change: EpochChange,
+  before: RatchetTree,
+  path: UpdatePath,
+  oldConfirmed: Uint8Array,
+  privateKeys: TreePrivateKeys,
+): { commitSecret: Uint8Array; privateKeys: TreePrivateKeys } {
   const sender = toLeafIndex(change.committer);
   const me = privateKeys.leafIndex;
   const excluded = new Set<number>(change.adds.map((a) => a.leaf));
@@ -212,7 +224,7 @@ function decryptPath(cs: CipherSuite, epoch: PublicEpoch, change: EpochChange, o
   const myNode = leafToNode(me);
   const i = steps.findIndex((s) => isInSubtree(myNode, s.copathChild));
   const step = steps[i];
-  const pathNode = change.path.nodes[i];
+  const pathNode = path.nodes[i];
   if (!step || !pathNode) throw new MlsError('update_path_no_decryption_node', `leaf ${me} is not below the committer's filtered direct path`);
   const resolution = computeResolution(before, step.copathChild, excluded);
   if (pathNode.encryptedPathSecret.length !== resolution.length) throw new MlsError('update_path_ciphertext_count_mismatch', 'ciphertext count differs from the resolution');
@@ -233,7 +245,7 @@ function decryptPath(cs: CipherSuite, epoch: PublicEpoch, change: EpochChange, o
   for (const [x, key] of privateKeys.nodeKeys) if (!senderPath.has(x) && getEncryptionKey(merged, x) !== null) nodeKeys.set(x, key);
   for (let j = i; j < steps.length; j++) {
     const kp = deriveNodeKeyPair(cs, ps);
-    const expected = change.path.nodes[j]?.encryptionKey;
+    const expected = path.nodes[j]?.encryptionKey;
     if (!expected || !bytesEqual(kp.publicKey, expected)) throw new MlsError('update_path_public_key_mismatch', 'a derived path key does not match the UpdatePath');
     nodeKeys.set((steps[j] as { node: number }).node, kp.privateKey);
     ps = deriveNextPathSecret(cs, ps);
