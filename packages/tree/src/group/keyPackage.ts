@@ -105,6 +105,9 @@ export interface KeyPackageValidationOptions {
 export function validateKeyPackageStandalone(cs: CipherSuite, keyPackage: KeyPackage, options: KeyPackageValidationOptions = {}): void {
   validateKeyPackage(cs, keyPackage);
   const leaf = keyPackage.leafNode;
+  // A malformed HPKE key would only fail later, when the committer seals the Welcome or a path secret to it.
+  if (keyPackage.initKey.length !== cs.Npk) throw new MlsError('key_package_invalid', `the init_key has ${keyPackage.initKey.length} bytes, not ${cs.Npk}`);
+  if (leaf.encryptionKey.length !== cs.Npk) throw new MlsError('key_package_invalid', `the encryption_key has ${leaf.encryptionKey.length} bytes, not ${cs.Npk}`);
   if (!verifyLeafNodeSignature(cs, leaf, EMPTY, 0)) throw new MlsError('leaf_signature_invalid', "the KeyPackage's LeafNode signature does not verify");
   for (const e of leaf.extensions) {
     if (!DEFAULT_EXTENSIONS.has(e.extensionType) && !leaf.capabilities.extensions.includes(e.extensionType)) {
