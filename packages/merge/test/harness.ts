@@ -40,6 +40,7 @@ export class Net {
   #seen = new Map<string, Set<number>>();
   #wake = new Map<string, number>();
   #rng = 1;
+  #index = new Map<Uint8Array, number>();
 
   /** Creates a device; it receives every event its partition has seen so far. */
   addDevice(id: string, opts: { retention?: RetentionPolicy; rebaseIntervalMs?: number } = {}): MergeDevice {
@@ -64,16 +65,23 @@ export class Net {
     groups.forEach((g, i) => g.forEach((id) => this.#partition?.set(id, i)));
   }
 
-  /** Reconnects everyone and releases held events. */
+  /** Reconnects everyone; every device gets every event it has not seen, oldest first (a site sync). */
   heal(): void {
     this.#partition = null;
-    const held = this.#held;
     this.#held = [];
-    this.#queue.push(...held);
-    // Every device gets every event it has not seen (a site sync).
+    const queued = new Map<string, Set<Uint8Array>>();
+    for (const q of this.#queue) {
+      const set = queued.get(q.to) ?? new Set<Uint8Array>();
+      set.add(q.bytes);
+      queued.set(q.to, set);
+    }
     for (const id of this.devices.keys()) {
       const seen = this.#seen.get(id) as Set<number>;
-      for (let i = 0; i < this.events.length; i++) if (!seen.has(i) && !held.some((h) => h.to === id && h.bytes === this.events[i])) this.#queue.push({ to: id, bytes: this.events[i] as Uint8Array });
+      const inQueue = queued.get(id);
+      for (let i = 0; i < this.events.length; i++) {
+        const bytes = this.events[i] as Uint8Array;
+        if (!seen.has(i) && !inQueue?.has(bytes)) this.#queue.push({ to: id, bytes });
+      }
     }
   }
 
@@ -88,6 +96,7 @@ export class Net {
     for (const bytes of fx.publish) {
       const i = this.events.length;
       this.events.push(bytes);
+      this.#index.set(bytes, i);
       this.#seen.get(from)?.add(i);
       for (const to of this.devices.keys()) {
         if (to === from) continue;
@@ -115,7 +124,7 @@ export class Net {
   /** Delivers queued events until none are left. */
   flush(): void {
     for (let d = this.#next(); d; d = this.#next()) {
-      const i = this.events.indexOf(d.bytes);
+      const i = this.#index.get(d.bytes) ?? -1;
       this.#seen.get(d.to)?.add(i);
       this.apply(d.to, this.get(d.to).ingest(d.bytes, this.now));
     }

@@ -1,26 +1,28 @@
-// Measures the heal cost of DESIGN.md's bench case with the in-test harness: two sites, K commits
-// each while apart, N members. Run: pnpm tsx packages/merge/test/healCost.ts [N] [K]
+// Measures the heal cost of the issue's bench cases with the in-test harness: W sites apart, K
+// commits on each (K = 'all': every member of the site updates once), N members.
+// Run: pnpm tsx packages/merge/test/healCost.ts [N] [K] [W]   (defaults 128 50 2; also 128 all 4)
 import { Net } from './harness.ts';
 import { decodeEvent } from '@weft/dag';
 
 const N = Number(process.argv[2] ?? 128);
-const K = Number(process.argv[3] ?? 50);
+const kArg = process.argv[3] ?? '50';
+const W = Number(process.argv[4] ?? 2);
 const ids = Array.from({ length: N }, (_, i) => `m${String(i).padStart(3, '0')}`);
 const net = new Net();
 let t = performance.now();
 for (const id of ids) net.addDevice(id, { rebaseIntervalMs: 1000 });
 net.formGroup(ids[0] as string, ids.slice(1));
 console.log(`formed N=${N} in ${(performance.now() - t).toFixed(0)} ms`);
-const west = ids.filter((_, i) => i % 2 === 0);
-const east = ids.filter((_, i) => i % 2 === 1);
-net.split(west, east);
+const sites = Array.from({ length: W }, (_, w) => ids.filter((_, i) => i % W === w));
+net.split(...sites);
+const K = kArg === 'all' ? Math.max(...sites.map((x) => x.length)) : Number(kArg);
 t = performance.now();
 for (let i = 0; i < K; i++) {
-  net.act(west[i % west.length] as string, (d, now) => d.update(now));
-  net.act(east[i % east.length] as string, (d, now) => d.update(now));
+  for (const site of sites) if (i < site.length || kArg !== 'all') net.act(site[i % site.length] as string, (d, now) => d.update(now));
   net.flush();
 }
-console.log(`${K} commits per side in ${(performance.now() - t).toFixed(0)} ms (all devices)`);
+console.log(`${K} commits per site (${W} sites) in ${(performance.now() - t).toFixed(0)} ms (all devices)`);
+const west = sites[0] as string[];
 const before = net.events.length;
 const chainBefore = net.get(west[0] as string).getLedger()?.chain.length ?? 0;
 net.heal();
