@@ -200,6 +200,24 @@ describe('store indexes and queries', () => {
     expect(await store.checkIntegrity()).toEqual([]);
   });
 
+  it('never pools a forged event of a known group, and checks pooled ones when they are released', async () => {
+    const store = await newStore();
+    const g = genesis(a);
+    const ghost = child(a, g.cid, [g.cid], g.cid, 'message', 'ghost');
+    const forgedRaw = { v: 1, kind: 'message', group: g.cid, author: { key: a.publicKey }, parents: [ghost.cid], base: g.cid, body: utf8('f') };
+    const forged = signRaw(forgedRaw, b); // signed by b, claims a
+    // Group unknown: the signature cannot be checked yet, so the event waits.
+    expect(codeOf(only(await store.add(forged.bytes)))).toBe('pending');
+    await store.add(g.bytes);
+    const released = await store.add(ghost.bytes);
+    expect(released.map(codeOf)).toEqual(['accepted', 'bad_signature']);
+    expect(await store.has(forged.cid)).toBe(false);
+    // Group known: refused at once, the pool stays empty.
+    const forged2 = signRaw({ ...forgedRaw, parents: [child(a, g.cid, [g.cid], g.cid, 'message', 'never').cid] }, b);
+    expect(codeOf(only(await store.add(forged2.bytes)))).toBe('bad_signature');
+    expect(store.pending.size).toBe(0);
+  });
+
   it('bounds the pending pool and evicts the oldest first', async () => {
     const store = await newStore({ pending: { maxCount: 2 } });
     const g = genesis(a);
