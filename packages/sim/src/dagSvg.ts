@@ -1,8 +1,9 @@
 // Draws a run's DAG as a standalone SVG: one column per epoch number, one lane per branch. The
 // canonical chain runs along the top lane; a losing branch gets a lane of its own below the epoch
 // it forked from (a fork inside a fork opens another lane). Commits are coloured winner (canonical),
-// loser or rebase; each epoch shows its application messages as small dots, so one can see what
-// was said on each branch.
+// loser or rebase, fork bases are ringed, a rebase commit points (dashed) at the losing commits it
+// resolves, and each epoch shows its application messages as small dots, so one can see what was
+// said on each branch.
 
 import { decodeEvent } from '@weft/dag';
 import type { SimReport } from './report.ts';
@@ -13,6 +14,8 @@ interface Node {
   readonly cid: string;
   readonly base: string | null;
   readonly rebase: boolean;
+  /** Losing commits this rebase commit resolves. */
+  readonly resolves: readonly string[];
   readonly label: string;
   lane: number;
   column: number;
@@ -35,7 +38,7 @@ export function drawDagSvg(run: RunResult, report: SimReport): string {
     if (event.kind === 'genesis' || event.kind === 'commit') {
       const base = event.base?.toString() ?? null;
       if (event.kind === 'genesis') genesis = cid;
-      nodes.set(cid, { cid, base, rebase: (event.resolves?.length ?? 0) > 0, label: labels.get(cid) ?? cid.slice(-6), lane: 0, column: 0 });
+      nodes.set(cid, { cid, base, rebase: (event.resolves?.length ?? 0) > 0, resolves: (event.resolves ?? []).map(String), label: labels.get(cid) ?? cid.slice(-6), lane: 0, column: 0 });
       if (base) children.set(base, [...(children.get(base) ?? []), cid]);
     } else if (event.kind === 'message' && event.base) {
       const base = event.base.toString();
@@ -79,6 +82,13 @@ export function drawDagSvg(run: RunResult, report: SimReport): string {
   for (const n of nodes.values()) {
     const b = n.base ? nodes.get(n.base) : undefined;
     if (b) out.push(`<line x1="${x(b)}" y1="${y(b)}" x2="${x(n)}" y2="${y(n)}" stroke="${chain.has(n.cid) ? COLOURS.winner : '#999'}" stroke-width="${chain.has(n.cid) ? 2 : 1}"/>`);
+  }
+  // A rebase commit points (dashed) at the losing commits whose intents it carries.
+  for (const n of nodes.values()) {
+    for (const r of n.resolves) {
+      const t = nodes.get(r);
+      if (t) out.push(`<line x1="${x(n)}" y1="${y(n)}" x2="${x(t)}" y2="${y(t)}" stroke="${COLOURS.rebase}" stroke-width="1" stroke-dasharray="4,3" opacity="0.6"/>`);
+    }
   }
   const forkBases = new Set(report.forks.map((f) => f.base));
   for (const n of nodes.values()) {
