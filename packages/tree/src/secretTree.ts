@@ -136,10 +136,15 @@ type LeafNode = Extract<SecretTreeNode, { kind: 'leaf' }>;
 function updatePath(cs: CipherSuite, node: SecretTreeNode, x: number, target: number, f: (leaf: LeafNode) => LeafNode): SecretTreeNode {
   if (x === target) {
     if (node.kind === 'leaf') return f(node);
+    if (node.kind === 'secret' && node.secret.length === 0) throw new MlsError('unknown_sender_leaf', 'this secret tree holds no secret for that sender');
     if (node.kind === 'secret') return f(deriveLeafRatchets(cs, node.secret));
     throw new Error('unreachable: a parent node at a leaf position');
   }
   let parent: Extract<SecretTreeNode, { kind: 'parent' }>;
+  if (node.kind === 'secret' && node.secret.length === 0) {
+    // An imported view (importSenderRatchet) holds no secret for other subtrees.
+    throw new MlsError('unknown_sender_leaf', 'this secret tree holds no secret for that sender');
+  }
   if (node.kind === 'secret') {
     // Derive both children and drop this node's secret (section 9: delete once children exist).
     parent = {
@@ -235,11 +240,122 @@ export function summarizeSecretTree(tree: SecretTree): SecretTreeSummary {
   let subtreeSecrets = 0;
   const stack: SecretTreeNode[] = [tree.root];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    if (node.kind === 'secret') subtreeSecrets++;
+    if (node.kind === 'secret') {
+      if (node.secret.length > 0) subtreeSecrets++;
+    }
     else if (node.kind === 'leaf') {
       derivedLeaves++;
       skippedKeys += node.handshake.skipped.length + node.application.skipped.length;
     } else stack.push(node.left, node.right);
   }
   return { derivedLeaves, skippedKeys, subtreeSecrets };
+}
+
+/**
+ * One sender's ratchet from a generation on: the narrowest secret that decrypts that sender's
+ * messages from `generation` (keyshare). `secret` is the ratchet secret of generation `next`
+ * (empty when the exporter's ratchet had already passed every requested generation), and `keys`
+ * holds the message keys the exporter still keeps for generations in [generation, next).
+ */
+export interface ExportedRatchet {
+  readonly leaf: LeafIndex;
+  readonly type: RatchetType;
+  /** First generation the export decrypts. */
+  readonly generation: number;
+  /** Generation whose ratchet secret `secret` is; >= generation. */
+  readonly next: number;
+  readonly secret: Uint8Array;
+  /** Retained keys of generations in [generation, next), ascending. */
+  readonly keys: readonly MessageKey[];
+}
+
+/**
+ * Exports `leaf`'s `type` ratchet from `generation` on, without changing `tree` (nothing is
+ * consumed, so the exporter still decrypts everything it could). Derives forward from the held
+ * ratchet (or from the underived subtree secret) within options.maxForwardDistance. Never returns a
+ * tree, leaf, or other sender's secret. Throws MlsError unknown_sender_leaf, invalid_generation,
+ * generation_too_far_ahead or generation_too_old (the exporter no longer holds anything from there).
+ */
+export function exportSenderRatchet(cs: CipherSuite, tree: SecretTree, leaf: LeafIndex, type: RatchetType, generation: number): ExportedRatchet {
+  if (!Number.isInteger(generation) || generation < 0 || generation > MAX_GENERATION) {
+    throw new MlsError('invalid_generation', `generation ${generation} is not a uint32`);
+  }
+  if (!Number.isInteger(leaf) || leaf < 0 || leaf >= tree.leafCount) {
+    throw new MlsError('unknown_sender_leaf', `leaf ${leaf} is outside a secret tree of ${tree.leafCount} leaves`);
+  }
+  const ratchet = findRatchet(tree, leaf, type) ?? startRatchet(cs, tree, leaf, type);
+  if (generation >= ratchet.next) {
+    if (ratchet.next > MAX_GENERATION || ratchet.secret.length === 0) throw new MlsError('generation_too_old', 'the ratchet has no secret left');
+    if (generation - ratchet.next > tree.options.maxForwardDistance) {
+      throw new MlsError('generation_too_far_ahead', `generation ${generation} is more than ${tree.options.maxForwardDistance} past ${ratchet.next}`);
+    }
+    let secret = ratchet.secret;
+    for (let g = ratchet.next; g < generation; g++) secret = advance(cs, secret, g);
+    return { leaf, type, generation, next: generation, secret, keys: [] };
+  }
+  // The ratchet has passed `generation`: only the keys still held for [generation, next) and the
+  // current secret can go, never anything that re-derives a used or evicted key.
+  const keys = ratchet.skipped.filter((k) => k.generation >= generation);
+  if (keys.length === 0 && ratchet.secret.length === 0) {
+    throw new MlsError('generation_too_old', `generation ${generation} and later are no longer held`);
+  }
+  return { leaf, type, generation, next: ratchet.next, secret: ratchet.secret, keys };
+}
+
+/** The ratchet a leaf starts with, derived read-only from the subtree secret above it. */
+function startRatchet(cs: CipherSuite, tree: SecretTree, leaf: LeafIndex, type: RatchetType): RatchetState {
+  const target = leaf * 2;
+  let node = tree.root;
+  let x = root(tree.leafCount) as number;
+  for (;;) {
+    if (node.kind === 'leaf') return type === 'handshake' ? node.handshake : node.application;
+    if (node.kind === 'parent') {
+      const goLeft = target < x;
+      node = goLeft ? node.left : node.right;
+      x = goLeft ? left(x as NodeIndex) : right(x as NodeIndex);
+      continue;
+    }
+    if (node.secret.length === 0) throw new MlsError('unknown_sender_leaf', 'this secret tree holds no secret for that sender');
+    let secret = node.secret;
+    while (x !== target) {
+      const goLeft = target < x;
+      secret = expandWithLabel(cs, secret, 'tree', goLeft ? LEFT : RIGHT, cs.Nh);
+      x = goLeft ? left(x as NodeIndex) : right(x as NodeIndex);
+    }
+    const ratchets = deriveLeafRatchets(cs, secret);
+    return type === 'handshake' ? ratchets.handshake : ratchets.application;
+  }
+}
+
+const EXHAUSTED: RatchetState = { next: MAX_GENERATION + 1, secret: EMPTY, skipped: [], floor: MAX_GENERATION + 1 };
+
+/**
+ * A secret tree of `leafCount` leaves that holds only an exported ratchet: the requester's view
+ * for decrypting one sender's messages. Every other sender, and the other ratchet type of that
+ * leaf, fail with unknown_sender_leaf or generation_too_old.
+ */
+export function importSenderRatchet(exported: ExportedRatchet, leafCount: number, options: SecretTreeOptions = defaultSecretTreeOptions): SecretTree {
+  if (!Number.isInteger(leafCount) || leafCount < 1) throw new RangeError(`a secret tree needs at least one leaf, not ${leafCount}`);
+  if (!Number.isInteger(exported.leaf) || exported.leaf < 0 || exported.leaf >= leafCount) {
+    throw new MlsError('unknown_sender_leaf', `leaf ${exported.leaf} is outside a secret tree of ${leafCount} leaves`);
+  }
+  const first = exported.keys[0];
+  const ratchet: RatchetState = {
+    next: exported.next,
+    secret: exported.secret,
+    skipped: exported.keys,
+    floor: first ? Math.min(first.generation, exported.next) : exported.next,
+  };
+  const leafNode: LeafNode =
+    exported.type === 'handshake' ? { kind: 'leaf', handshake: ratchet, application: EXHAUSTED } : { kind: 'leaf', handshake: EXHAUSTED, application: ratchet };
+  const none: SecretTreeNode = { kind: 'secret', secret: EMPTY };
+  const target = exported.leaf * 2;
+  const build = (x: number): SecretTreeNode => {
+    if (x === target) return leafNode;
+    const goLeft = target < x;
+    const l = left(x as NodeIndex) as number;
+    const r = right(x as NodeIndex) as number;
+    return goLeft ? { kind: 'parent', left: build(l), right: none } : { kind: 'parent', left: none, right: build(r) };
+  };
+  return { leafCount, root: build(root(leafCount)), options };
 }
