@@ -17,7 +17,7 @@ export { hasKeyPackageDirectory, type Engine, type DeviceFactory, type EffectNot
 export type { PublicResolver, PublicResolution, ForkDecision } from './resolver.ts';
 export { runScenario, type RunOptions, type RunResult, type DeviceOutcome, type SentMessage, type OperationRecord, type PublishedEvent } from './runner.ts';
 export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, getCanonical, KEYSHARE_REASONS, type InvariantResult, type UnreadMessage, type Removal } from './invariants.ts';
-export { buildReport, formatReport, stableReportJson, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';
+export { buildReport, formatReport, serializeStableReport, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';
 export { drawDagSvg } from './dagSvg.ts';
 export { mergeEngine, resolveWithLedger } from './mergeEngine.ts';
 export { generateRandomScenario, type RandomScenarioOptions } from './randomScenario.ts';

@@ -212,7 +212,7 @@ export function buildReport(run: RunResult): SimReport {
 }
 
 /** The report as JSON without `timing`: byte-identical for the same seed and scenario. */
-export function stableReportJson(report: SimReport): string {
+export function serializeStableReport(report: SimReport): string {
   const { timing: _timing, ...rest } = report;
   return JSON.stringify(rest);
 }

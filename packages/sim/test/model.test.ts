@@ -1,7 +1,7 @@
 // Exercises the simulator machinery (network, sites, sync, report) with the throwaway model engine.
 // The scenario tests in scenarios.test.ts run the real engine.
 import { describe, expect, it } from 'vitest';
-import { buildReport, parseScenario, runScenario, stableReportJson } from '../src/index.ts';
+import { buildReport, parseScenario, runScenario, serializeStableReport } from '../src/index.ts';
 import { createModelDevice, resolveModel } from './support/modelEngine.ts';
 
 const engine = { name: 'model (test double)', createDevice: createModelDevice, resolve: resolveModel };
@@ -32,8 +32,8 @@ describe('simulator machinery (model engine double)', () => {
     expect(new Set(run.sites.map((s) => s.heads.join()))).toHaveProperty('size', 1);
   });
   it('is deterministic', async () => {
-    const a = stableReportJson(buildReport(await runScenario(split, { engine, seed: 3 })));
-    const b = stableReportJson(buildReport(await runScenario(split, { engine, seed: 3 })));
+    const a = serializeStableReport(buildReport(await runScenario(split, { engine, seed: 3 })));
+    const b = serializeStableReport(buildReport(await runScenario(split, { engine, seed: 3 })));
     expect(a).toBe(b);
   });
 });

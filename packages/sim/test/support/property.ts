@@ -2,7 +2,7 @@
 // real engine; invariants 1 (convergence), 2 (no lost message) and 3 (remove wins) must hold, and
 // for a share of runs a second run with the same seed must give byte-identical JSON (invariant 6).
 import fc from 'fast-check';
-import { buildReport, generateRandomScenario, mergeEngine, runScenario, stableReportJson } from '../../src/index.ts';
+import { buildReport, generateRandomScenario, mergeEngine, runScenario, serializeStableReport } from '../../src/index.ts';
 
 /** Runs `numRuns` random scenarios; scenario seeds come from fast-check (seeded by `fcSeed`). */
 export async function checkRandomScenarios(numRuns: number, fcSeed: number, determinismEvery = 10): Promise<void> {
@@ -17,7 +17,7 @@ export async function checkRandomScenarios(numRuns: number, fcSeed: number, dete
       if (report.deviceErrors.length > 0) throw new Error(`${where}: engine errors: ${report.deviceErrors.slice(0, 3).join('; ')}`);
       if (runs % determinismEvery === 0) {
         const again = buildReport(await runScenario(scenario, { engine: mergeEngine }));
-        if (stableReportJson(again) !== stableReportJson(report)) throw new Error(`${where}: two runs with the same seed differ`);
+        if (serializeStableReport(again) !== serializeStableReport(report)) throw new Error(`${where}: two runs with the same seed differ`);
       }
     }),
     { numRuns, seed: Number(process.env.SIM_PROPERTY_SEED ?? fcSeed), endOnFailure: true },
