@@ -49,14 +49,19 @@ const after = net.events.slice(before);
 let bytes = 0;
 let commits = 0;
 const kinds = new Map<string, number>();
+const kindBytes = new Map<string, number>();
+let bodyBytes = 0;
 for (const e of after) {
-  const k = decodeEvent(e).event.kind;
+  const ev = decodeEvent(e).event;
+  const k = ev.kind;
+  if (k !== 'message') bodyBytes += ev.body.length;
   kinds.set(k, (kinds.get(k) ?? 0) + 1);
   if (k !== 'message') bytes += e.length;
+  kindBytes.set(k, (kindBytes.get(k) ?? 0) + e.length);
   if (k === 'commit') commits++;
 }
 const cpus = [...cpu.values()].sort((a, b) => a - b);
-console.log(`heal: ${commits} commits, ${bytes} handshake bytes, kinds ${JSON.stringify([...kinds])}`);
+console.log(`heal: ${commits} commits, ${bytes} handshake bytes, kinds ${JSON.stringify([...kinds])}, bytes by kind ${JSON.stringify([...kindBytes])}, MLS body bytes of handshakes ${bodyBytes}`);
 console.log(`per-device CPU ms: median ${cpus[Math.floor(cpus.length / 2)]?.toFixed(1)} max ${cpus.at(-1)?.toFixed(1)}`);
 const top = [...cpu].sort((a, b) => b[1] - a[1]).slice(0, 3);
 console.log(`top: ${top.map(([id, ms]) => `${id} ${ms.toFixed(0)}ms rebases=${net.get(id).listRebases().length}`).join(', ')}`);
