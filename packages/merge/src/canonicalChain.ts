@@ -111,6 +111,8 @@ export class PublicLedger {
   /** Canonical chain, genesis first (epoch keys). */
   readonly chain: string[] = [];
   readonly chainIndex = new Map<string, number>();
+  /** Valid commits off the canonical chain, kept as the chain moves. */
+  readonly #losers = new Set<string>();
   cs: CipherSuite | null = null;
   maxHeight = 0;
   readonly #resolveSuite: SuiteResolver;
@@ -351,13 +353,18 @@ export class PublicLedger {
 
   /** Updates the canonical chain for a new valid commit; returns the lowest changed index or null. */
   #onCommit(base: PublicEpoch, epoch: PublicEpoch): number | null {
+    this.#losers.add(epoch.key);
     const i = this.chainIndex.get(base.key);
     if (i === undefined) return null;
     const curKey = this.chain[i + 1];
     if (curKey !== undefined) {
       const cur = this.epochs.get(curKey) as PublicEpoch;
       if (compareResolutionKeys(getResolutionKey(base, epoch), getResolutionKey(base, cur)) >= 0) return null;
-      for (let j = i + 1; j < this.chain.length; j++) this.chainIndex.delete(this.chain[j] as string);
+      for (let j = i + 1; j < this.chain.length; j++) {
+        const k = this.chain[j] as string;
+        this.chainIndex.delete(k);
+        this.#losers.add(k);
+      }
       this.chain.length = i + 1;
     }
     this.#extend(epoch);
@@ -370,6 +377,7 @@ export class PublicLedger {
     for (;;) {
       this.chainIndex.set(cur.key, this.chain.length);
       this.chain.push(cur.key);
+      this.#losers.delete(cur.key);
       const kids = this.childrenByBase.get(cur.key);
       if (!kids || kids.length === 0) return;
       let best: PublicEpoch | null = null;
@@ -397,9 +405,7 @@ export class PublicLedger {
 
   /** Keys of valid commits that are not on the canonical chain. */
   listLosers(): string[] {
-    const out: string[] = [];
-    for (const [k, e] of this.epochs) if (e.change && !this.chainIndex.has(k)) out.push(k);
-    return out;
+    return [...this.#losers];
   }
 
   /**

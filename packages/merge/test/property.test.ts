@@ -40,6 +40,10 @@ describe('property: delivery order does not matter', () => {
       fc.property(fc.shuffledSubarray(events.map((_, i) => i), { minLength: events.length, maxLength: events.length }), (order) => {
         const perm = order.map((i) => events[i] as Uint8Array);
         expect(computeCanonicalChain(perm).head).toBe(head);
+        const ledger = new PublicLedger(decodeEvent(events[0] as Uint8Array).cid);
+        for (const e of perm) ledger.add(e);
+        const brute = [...ledger.epochs].filter(([k, e]) => e.change && !ledger.isCanonical(k)).map(([k]) => k).sort();
+        expect(ledger.listLosers().sort()).toEqual(brute);
         const observer = createDevice({ id: 'observer', suite: 1, random: seededRandom('observer') });
         for (const e of perm) observer.ingest(e, 0);
         expect(observer.view().head).toBe(head);
