@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEvent, cidKey } from '@weft/dag';
-import { PublicLedger } from '../src/index.ts';
+import { decodeEvent, cidKey, createSuiteResolver, openMemoryStore } from '@weft/dag';
+import { PublicLedger, computeCanonicalChainFromStore } from '../src/index.ts';
 import { Net } from './harness.ts';
 
 describe('public ledger', () => {
@@ -27,5 +27,26 @@ describe('public ledger', () => {
     expect(report.accepted.map((x) => x.key)).toContain(withRefs?.key);
     expect(ledger.describe().head).toBe(ref?.describe().head);
     expect(cidKey(decodeEvent(proposal).cid)).toBe(report.accepted[0]?.key);
+  });
+
+  it('a site computes the same canonical head from its DagStore, without any secret', async () => {
+    const net = new Net();
+    for (const id of ['a', 'b', 'c']) net.addDevice(id);
+    net.formGroup('a', ['b', 'c']);
+    net.split(['a'], ['b', 'c']);
+    net.act('a', (d, now) => d.update(now));
+    net.act('c', (d, now) => d.update(now));
+    net.act('b', (d, now) => d.send('hi', now));
+    net.settle();
+    net.heal();
+    net.settle();
+    const store = await openMemoryStore({ resolveSuite: createSuiteResolver('node') });
+    const results = await store.addMany([...net.events].reverse().map((bytes) => ({ bytes })));
+    expect(results.every((r) => r.status === 'accepted' || r.status === 'pending')).toBe(true);
+    const group = decodeEvent(net.events[0] as Uint8Array).cid;
+    const chain = await computeCanonicalChainFromStore(store, group);
+    expect(chain.head).toBe(net.get('b').view().head);
+    expect(chain.members).toEqual(['a', 'b', 'c']);
+    await store.close();
   });
 });
