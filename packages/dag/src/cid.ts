@@ -28,6 +28,9 @@ const ORDERED_CODES = Uint8Array.from(ORDERED, (c) => c.charCodeAt(0));
 const scratch = new Uint8Array(43);
 const DECODE = new Uint8Array(128);
 ORDERED_CODES.forEach((c, i) => (DECODE[c] = i));
+// ASCII only, so the WHATWG 'latin1' (windows-1252) decoding is the identity here.
+const ascii = new TextDecoder('latin1');
+// One CID object is keyed many times while its event is checked and stored.
 const keyCache = new WeakMap<CID, string>();
 
 /**
@@ -55,9 +58,9 @@ export function cidKey(cid: CID): string {
   scratch[40] = C[n >> 12] as number;
   scratch[41] = C[(n >> 6) & 63] as number;
   scratch[42] = C[n & 63] as number;
-  const out = String.fromCharCode.apply(null, scratch as unknown as number[]);
-  keyCache.set(cid, out);
-  return out;
+  const key = ascii.decode(scratch);
+  keyCache.set(cid, key);
+  return key;
 }
 
 /** CID of a store key produced by `cidKey`. */
