@@ -341,7 +341,8 @@ export function importSenderRatchet(exported: ExportedRatchet, leafCount: number
   }
   const first = exported.keys[0];
   const ratchet: RatchetState = {
-    next: exported.next,
+    // Without a secret (only retained keys were shared) nothing at or past `next` is derivable.
+    next: exported.secret.length === 0 ? MAX_GENERATION + 1 : exported.next,
     secret: exported.secret,
     skipped: exported.keys,
     floor: first ? Math.min(first.generation, exported.next) : exported.next,
