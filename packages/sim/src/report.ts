@@ -37,6 +37,8 @@ export interface RebaseReport {
   readonly base: string | null;
   readonly canonical: boolean;
   readonly resolves: readonly { readonly cid: string; readonly label: string }[];
+  /** Every losing commit it settles: those it lists and every commit built on them (labels, sorted). */
+  readonly covers: readonly string[];
 }
 
 /** One sent message and who can read it. */
@@ -148,6 +150,7 @@ export function buildReport(run: RunResult): SimReport {
       base: p.base ?? null,
       canonical: chain.has(p.cid),
       resolves: p.resolves.map((r) => ({ cid: r, label: label(r) })),
+      covers: coverResolved(run, p.resolves).map(label).sort(),
     }));
 
   const list: MessageReport[] = run.messages.map((m) => ({
@@ -211,6 +214,21 @@ export function buildReport(run: RunResult): SimReport {
   };
 }
 
+/** Commits that lie on or below any of `resolved` (by base links), i.e. everything a rebase settles. */
+function coverResolved(run: RunResult, resolved: readonly string[]): string[] {
+  const roots = new Set(resolved);
+  const out: string[] = [];
+  for (const cid of run.bases.keys()) {
+    for (let e: string | undefined = cid, steps = 0; e !== undefined && steps < 100_000; e = run.bases.get(e), steps++) {
+      if (roots.has(e)) {
+        out.push(cid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** The report as JSON without `timing`: byte-identical for the same seed and scenario. */
 export function serializeStableReport(report: SimReport): string {
   const { timing: _timing, ...rest } = report;
@@ -232,7 +250,10 @@ export function formatReport(r: SimReport): string {
     out.push(`    winner ${f.winnerLabel}: ${f.why}`);
   }
   out.push(`rebase commits: ${r.rebaseCommits.length}`);
-  for (const b of r.rebaseCommits) out.push(`  ${b.label}${b.canonical ? '' : ' (lost a later fork)'} resolves ${b.resolves.map((x) => x.label).join(', ')}`);
+  for (const b of r.rebaseCommits) {
+    const below = b.covers.filter((c) => !b.resolves.some((x) => x.label === c));
+    out.push(`  ${b.label}${b.canonical ? '' : ' (lost a later fork)'} resolves ${b.resolves.map((x) => x.label).join(', ')}${below.length > 0 ? ` (and below them ${below.join(', ')})` : ''}`);
+  }
   out.push(`handshake events: ${r.handshakeEvents}, ${r.handshakeBytes} bytes`);
   out.push('');
   out.push(`messages: ${r.messages.sent} sent, ${r.messages.lost} lost, ${r.messages.needsKeyshare.length} need keyshare`);
