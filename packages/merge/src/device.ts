@@ -227,14 +227,23 @@ class Device implements MergeDevice {
       this.#reject(fx, new MergeError('wrong_group', 'event of a group this device does not follow'));
       return fx;
     }
-    const changed = this.#feed(ledger, checked, now, fx);
-    this.#after(now, fx, changed);
+    try {
+      const changed = this.#feed(ledger, checked, now, fx);
+      this.#after(now, fx, changed);
+    } catch (e) {
+      // Unreachable by design (every step records its own failures); kept so ingest never throws.
+      this.#reject(fx, new MergeError('world_failed', `internal error while ingesting: ${e instanceof Error ? e.message : String(e)}`, checked.cid.toString(), codeOf(e)));
+    }
     return fx;
   }
 
   tick(now: number): MergeEffects {
     const fx = this.#effects();
-    this.#after(now, fx, false);
+    try {
+      this.#after(now, fx, false);
+    } catch (e) {
+      this.#reject(fx, new MergeError('world_failed', `internal error in tick: ${e instanceof Error ? e.message : String(e)}`, undefined, codeOf(e)));
+    }
     return fx;
   }
 
@@ -792,11 +801,15 @@ class Device implements MergeDevice {
     }
     if (!stranded) return;
     this.#rejoinOn.add(head.key);
-    const own = createOwnKeyPackage(this.#cs, this.#keys);
-    this.#rememberOwn(own);
-    const body = buildRejoinProposal(this.#cs, head, own, this.#keys);
-    const checked = this.#build('proposal', head.key, undefined, body);
-    this.#ingestOwn(checked, now, fx);
+    try {
+      const own = createOwnKeyPackage(this.#cs, this.#keys);
+      this.#rememberOwn(own);
+      const body = buildRejoinProposal(this.#cs, head, own, this.#keys);
+      const checked = this.#build('proposal', head.key, undefined, body);
+      this.#ingestOwn(checked, now, fx);
+    } catch (e) {
+      this.#reject(fx, e instanceof MergeError ? e : new MergeError('world_failed', e instanceof Error ? e.message : String(e), undefined, codeOf(e)));
+    }
   }
 }
 

@@ -125,3 +125,44 @@ describe('hostile input', () => {
     expect(pub.head).toBe(before);
   });
 });
+
+import fc from 'fast-check';
+
+describe('hostile input: fuzz', () => {
+  const { net, commit } = setup();
+  const a = net.get('a');
+  it('mutated commit events never throw out of ingest; a rejection leaves the state unchanged', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: commit.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
+        const bad = commit.slice();
+        bad[at] = (bad[at] as number) ^ x;
+        const before = snapshot(a);
+        const fx = a.ingest(bad, net.now);
+        if (fx.rejected && fx.rejected.length > 0) expect(snapshot(a)).toBe(before);
+        else expect(a.getLedger()?.pending.size ?? 0).toBeGreaterThanOrEqual(0);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('re-signed commits with mutated MLS bodies get a typed code and change nothing, or pass public checks (tags are private)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 1, max: 255 }), (pos, x) => {
+        const bad = rewrap(commit, 'c', (e) => {
+          const body = e.body.slice();
+          const at = pos % body.length;
+          body[at] = (body[at] as number) ^ x;
+          return { body };
+        });
+        const before = snapshot(a);
+        const fx = a.ingest(bad, net.now);
+        const code = fx.rejected?.[0]?.code;
+        if (code !== undefined) {
+          expect(['event_invalid', 'invalid_commit', 'not_member', 'path_required', 'bogus_resolves']).toContain(code);
+          expect(snapshot(a)).toBe(before);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
