@@ -4,7 +4,8 @@
 //  - two sites apart, 50 commits each, N=128: budget 250 ms CPU per device, 2 commits, 48 KB
 //  - a 4-way partition at N=128 in which every member updated: budget 4 commits, 64 KB
 // and the engine's ingest cost per event with 1,000 and 100,000 events of history (must not grow).
-// Usage: pnpm bench heal   (WEFT_BENCH_HEAL_N=32 and WEFT_BENCH_HEAL_HISTORY=20000 to shrink)
+// Usage: pnpm bench heal   (WEFT_BENCH_HEAL_N=32 and WEFT_BENCH_HEAL_HISTORY=20000 to shrink;
+// WEFT_BENCH_HEAL_PARTS=heal or =ingest to run one part)
 import { createDevice } from '../packages/merge/src/index.ts';
 import type { DeviceRuntime, Effects } from '../packages/merge/src/index.ts';
 import { buildReport, createDeviceRandom, parseScenario, runScenario, mergeEngine } from '../packages/sim/src/index.ts';
@@ -14,6 +15,8 @@ import type { BenchRow } from './harness.ts';
 
 const N = Number(process.env['WEFT_BENCH_HEAL_N'] ?? 128);
 const HISTORY = Number(process.env['WEFT_BENCH_HEAL_HISTORY'] ?? 100_000);
+/** Which parts to run: 'heal', 'ingest' or both (default). */
+const PARTS = new Set((process.env['WEFT_BENCH_HEAL_PARTS'] ?? 'heal,ingest').split(','));
 
 interface HealFigures {
   cpuMs: number[];
@@ -180,11 +183,13 @@ export async function run(): Promise<BenchRow[]> {
     ]);
   };
 
-  healRow(`two sites, 50 commits each, N=${N}`, await runTwoSites(N, Math.min(50, N / 2 - 1)), { cpuMs: 250, commits: 2, kb: 48 });
-  healRow(`4-way partition, all updated, N=${N}`, await runFourWay(N), { commits: 4, kb: 64 });
-  printTable('heal: cost after the heal until every lost refresh is redone (node provider)', ['case', 'CPU/device median / max', 'commits', 'proposals', 'handshake', 'refreshed', 'invariants', 'budget', 'within'], table);
+  if (PARTS.has('heal')) {
+    healRow(`two sites, 50 commits each, N=${N}`, await runTwoSites(N, Math.min(50, N / 2 - 1)), { cpuMs: 250, commits: 2, kb: 48 });
+    healRow(`4-way partition, all updated, N=${N}`, await runFourWay(N), { commits: 4, kb: 64 });
+  }
+  if (table.length > 0) printTable('heal: cost after the heal until every lost refresh is redone (node provider)', ['case', 'CPU/device median / max', 'commits', 'proposals', 'handshake', 'refreshed', 'invariants', 'budget', 'within'], table);
 
-  const ingest = measureIngest([1_000, HISTORY]);
+  const ingest = PARTS.has('ingest') ? measureIngest([1_000, HISTORY]) : [];
   const ingestTable: string[][] = [];
   for (const x of ingest) {
     rows.push({ section: 'heal', name: 'engine ingest per event', params: { history: x.history, provider: 'node' }, ...x.us });
@@ -192,6 +197,6 @@ export async function run(): Promise<BenchRow[]> {
   }
   const [small, large] = ingest;
   if (small && large) ingestTable.push(['ratio', `${(large.us.medianUs / small.us.medianUs).toFixed(2)}x`, '', '']);
-  printTable('engine ingest per event (messages, a commit every 500) by history size', ['history events', 'median', 'p10', 'p90'], ingestTable);
+  if (ingestTable.length > 0) printTable('engine ingest per event (messages, a commit every 500) by history size', ['history events', 'median', 'p10', 'p90'], ingestTable);
   return rows;
 }
