@@ -85,6 +85,16 @@ export class Net {
     }
   }
 
+  /** Within the current partitions, every device gets the events its partition has seen. */
+  syncPartitions(): void {
+    for (const id of this.devices.keys()) {
+      const mine = this.#seen.get(id) as Set<number>;
+      const want = new Set<number>();
+      for (const [other, seen] of this.#seen) if (other !== id && this.#connected(id, other)) for (const i of seen) if (!mine.has(i)) want.add(i);
+      for (const i of [...want].sort((x, y) => x - y)) this.#queue.push({ to: id, bytes: this.events[i] as Uint8Array });
+    }
+  }
+
   #connected(a: string, b: string): boolean {
     if (!this.#partition) return true;
     const pa = this.#partition.get(a);
