@@ -31,6 +31,17 @@ describe('simulator machinery (model engine double)', () => {
     expect(report.quiet).toBe(true);
     expect(new Set(run.sites.map((s) => s.heads.join()))).toHaveProperty('size', 1);
   });
+  it('loses nothing under heavy loss: every replica ends with the same DAG and the run goes quiet', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const lossy = parseScenario({ ...JSON.parse(JSON.stringify(split)), network: { latency: [5, 30], loss: 0.5 } });
+      const run = await runScenario(lossy, { engine, seed });
+      expect(run.quiet).toBe(true);
+      expect(run.network.lost).toBeGreaterThan(0);
+      expect(new Set(run.sites.map((s) => s.heads.join()))).toHaveProperty('size', 1);
+      expect(new Set(run.sites.map((s) => s.events))).toHaveProperty('size', 1);
+      expect(buildReport(run).invariants.convergence).toBe(true);
+    }
+  });
   it('is deterministic', async () => {
     const a = serializeStableReport(buildReport(await runScenario(split, { engine, seed: 3 })));
     const b = serializeStableReport(buildReport(await runScenario(split, { engine, seed: 3 })));
