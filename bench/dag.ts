@@ -2,6 +2,8 @@
 // (LevelDB, atomic batches) of generated signed DAGs, at 1,000 and 100,000 events.
 // Usage: pnpm bench dag   (WEFT_BENCH_DAG_EVENTS=20000 to shrink the large run)
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getCipherSuite } from '@weft/crypto';
@@ -13,6 +15,10 @@ import type { BenchRow } from './harness.ts';
 const LARGE = Number(process.env['WEFT_BENCH_DAG_EVENTS'] ?? 100_000);
 const SMALL = 1_000;
 const CHUNK = 10_000; // blocks per addMany call, as an import offers them (the store pipelines within a call)
+
+// A full GC on demand, to tell retained memory from garbage not yet collected.
+setFlagsFromString('--expose_gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 /** Generated DAG as raw blocks only (what arrives from the network or a CAR file). */
 function generateBlocks(events: number): Uint8Array[] {
@@ -30,6 +36,8 @@ interface IngestRun {
   cpuUsPerEvent: number;
   peakRssMb: number;
   peakHeapMb: number;
+  /** Heap still in use after a full GC with the store open: what ingest really retains. */
+  retainedHeapMb: number;
   accepted: number;
 }
 
@@ -72,9 +80,11 @@ async function ingest(blocks: readonly Uint8Array[], verifier?: BatchVerifier): 
   const totalMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   sampleMemory();
+  collectGarbage();
+  const retainedHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  return { totalMs, sliceUs, sliceCpuUs, cpuUsPerEvent: (cpu.user + cpu.system) / blocks.length, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20, accepted };
+  return { totalMs, sliceUs, sliceCpuUs, cpuUsPerEvent: (cpu.user + cpu.system) / blocks.length, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20, retainedHeapMb, accepted };
 }
 
 /** Benchmark rows for the dag section. */
@@ -139,6 +149,7 @@ export async function run(): Promise<BenchRow[]> {
         perEventRatioLargeToSmall: Number((perEvent / smallPer.medianUs).toFixed(2)),
         peakRssMb: Math.round(big.peakRssMb),
         peakHeapMb: Math.round(big.peakHeapMb),
+        retainedHeapMb: Math.round(big.retainedHeapMb),
         accepted: big.accepted,
       },
     });
@@ -164,7 +175,7 @@ export async function run(): Promise<BenchRow[]> {
       r.extra?.['cpuUsPerEvent'] !== undefined ? formatUs(Number(r.extra['cpuUsPerEvent'])) : '-',
       `${formatUs(r.p10Us)} .. ${formatUs(r.p90Us)}`,
       r.extra && 'peakRssMb' in r.extra
-        ? `peak RSS ${r.extra['peakRssMb']} MB, heap ${r.extra['peakHeapMb']} MB, first/last 10%: ${r.extra['firstSliceUs']}/${r.extra['lastSliceUs']} us wall, ${r.extra['firstSliceCpuUs']}/${r.extra['lastSliceCpuUs']} us CPU, large/small ${r.extra['perEventRatioLargeToSmall']}`
+        ? `peak RSS ${r.extra['peakRssMb']} MB, peak heap ${r.extra['peakHeapMb']} MB, heap after GC ${r.extra['retainedHeapMb']} MB, first/last 10%: ${r.extra['firstSliceUs']}/${r.extra['lastSliceUs']} us wall, ${r.extra['firstSliceCpuUs']}/${r.extra['lastSliceCpuUs']} us CPU, large/small ${r.extra['perEventRatioLargeToSmall']}`
         : '',
     ]),
   );

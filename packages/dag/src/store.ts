@@ -35,7 +35,7 @@ export interface DagStoreOptions {
   readonly resolveSuite: SuiteResolver;
   readonly authorize?: AuthorizeHook;
   readonly pending?: PendingPoolLimits;
-  /** Event metadata records kept in memory (default 50,000). */
+  /** Event metadata records kept in memory (default 20,000; parents and bases are usually recent). */
   readonly metaCacheSize?: number;
   /** Accepted events per write batch in `addMany` (default 256). */
   readonly batchSize?: number;
@@ -219,7 +219,7 @@ export class DagStore {
     this.db = db;
     this.#opts = opts;
     this.pending = new PendingPool(opts.pending);
-    this.#cacheSize = opts.metaCacheSize ?? 50_000;
+    this.#cacheSize = opts.metaCacheSize ?? 20_000;
     this.#verifier = opts.verifier ?? createInlineVerifier(opts.resolveSuite);
   }
 
