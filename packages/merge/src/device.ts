@@ -126,6 +126,9 @@ class Device implements MergeDevice {
   /** When the canonical head last changed (simulated ms): proposals and rebases wait for it to settle. */
   #headSince: { head: string; since: number } | null = null;
   #dutyOrder: { key: string; order: number[] } | null = null;
+  /** Simulated time a world was entered (for RetentionPolicy.maxAgeMs), and the time of the current call. */
+  readonly #enteredAt = new Map<string, number>();
+  #now = 0;
   #intents: { head: string; version: number; value: RebaseIntents | null } | null = null;
   #version = 0;
 
@@ -148,7 +151,7 @@ class Device implements MergeDevice {
   }
 
   createGroup(now: number): MergeEffects {
-    const fx = this.#effects();
+    const fx = this.#effects(now);
     if (this.#group !== null) return this.#refuse(fx, 'already_in_group', 'this device is already in a group');
     const own = createOwnKeyPackage(this.#cs, this.#keys);
     const checked = buildEvent({ kind: 'genesis', suite: this.#cs.id, parents: [], body: own.bytes }, this.#signer);
@@ -165,7 +168,7 @@ class Device implements MergeDevice {
   }
 
   add(keyPackages: Uint8Array[], now: number): MergeEffects {
-    const fx = this.#effects();
+    const fx = this.#effects(now);
     let kps: KeyPackage[];
     try {
       kps = keyPackages.map(readKeyPackage);
@@ -177,19 +180,19 @@ class Device implements MergeDevice {
   }
 
   remove(identities: string[], now: number): MergeEffects {
-    const fx = this.#effects();
+    const fx = this.#effects(now);
     this.#commitOnHead(now, fx, { adds: [], removeIdentities: identities });
     return fx;
   }
 
   update(now: number): MergeEffects {
-    const fx = this.#effects();
+    const fx = this.#effects(now);
     this.#commitOnHead(now, fx, { adds: [], removeIdentities: [] });
     return fx;
   }
 
   send(text: string, now: number): MergeEffects {
-    const fx = this.#effects();
+    const fx = this.#effects(now);
     const ledger = this.#ledger();
     const head = ledger?.head;
     if (!ledger || !head) return this.#refuse(fx, 'no_group', 'no group yet');
@@ -212,7 +215,7 @@ class Device implements MergeDevice {
   }
 
   ingest(event: Uint8Array, now: number): MergeEffects {
-    const fx = this.#effects();
+    const fx = this.#effects(now);
     let checked: CheckedEvent;
     let groupKey: string;
     try {
@@ -238,7 +241,7 @@ class Device implements MergeDevice {
   }
 
   tick(now: number): MergeEffects {
-    const fx = this.#effects();
+    const fx = this.#effects(now);
     try {
       this.#after(now, fx, false);
     } catch (e) {
@@ -319,8 +322,18 @@ class Device implements MergeDevice {
 
   // ---- plumbing ---------------------------------------------------------------------------
 
-  #effects(): MergeEffects {
+  #effects(now: number): MergeEffects {
+    this.#now = now;
     return { publish: [] };
+  }
+
+  /** Removes a world whose private state is all gone (after a time-bound eviction). */
+  #dropIfEmpty(k: string): void {
+    const w = this.#worlds.get(k);
+    if (w && w.treeKeys === null && w.secretTree === null) {
+      this.#worlds.delete(k);
+      this.#noWorld.set(k, 'evicted');
+    }
   }
 
   #refuse(fx: MergeEffects, code: MergeErrorCode, message: string): MergeEffects {
@@ -469,6 +482,7 @@ class Device implements MergeDevice {
     while (stack.length > 0) {
       const w = stack.pop() as World;
       this.#worlds.set(w.key, w);
+      this.#enteredAt.set(w.key, this.#now);
       this.#noWorld.delete(w.key);
       const unread = this.#unreadByBase.get(w.key);
       if (unread) for (const rec of [...unread]) this.#decrypt(ledger, rec);
@@ -668,6 +682,16 @@ class Device implements MergeDevice {
     const head = ledger?.head;
     if (!ledger || !head) return;
     if (changed) applyRetention(this.#worlds, head.key, head.height, this.#policy, this.#noWorld);
+    const maxAge = this.#policy.maxAgeMs;
+    if (maxAge !== undefined) {
+      for (const [k, t] of this.#enteredAt) {
+        if (!this.#worlds.has(k)) this.#enteredAt.delete(k);
+        else if (k !== head.key && now - t > maxAge) {
+          evictWorlds(new Map([[k, this.#worlds.get(k) as World]]), null, Infinity, Infinity, this.#noWorld);
+          this.#dropIfEmpty(k);
+        }
+      }
+    }
     // Each step may publish handshakes that change the head; a few rounds settle it.
     for (let round = 0; round < 3; round++) {
       const before: string | undefined = ledger.head?.key;

@@ -11,6 +11,8 @@ export interface RetentionPolicy {
   forkHorizon: number;
   /** Keep message keys of an epoch this many heights below the canonical head. */
   messageHorizon: number;
+  /** Optional time bound (added by @weft/merge): drop an epoch's private state (never the head's) this many simulated ms after it was entered. */
+  maxAgeMs?: number;
 }
 
 export interface DeviceOptions {

@@ -167,3 +167,21 @@ describe('retention', () => {
     expect(net.get('b').view().messages.map((m) => m.text)).toContain('still here');
   });
 });
+
+describe('retention time bound', () => {
+  it('maxAgeMs drops epoch state older than the bound, never the head', () => {
+    const net = new Net();
+    for (const id of ['a', 'b']) net.addDevice(id, { retention: { forkHorizon: 100, messageHorizon: 100, maxAgeMs: 1000 } });
+    net.formGroup('a', ['b']);
+    net.act('a', (d, now) => d.update(now));
+    net.settle();
+    expect(net.get('b').reportExposure().length).toBeGreaterThan(1);
+    net.now += 5000;
+    net.act('b', (d, now) => d.tick(now));
+    const report = net.get('b').reportExposure();
+    expect(report.map((r) => r.epoch)).toEqual([net.get('b').view().head]);
+    net.act('a', (d, now) => d.send('fresh', now));
+    net.settle();
+    expect(net.get('b').view().messages.map((m) => m.text)).toContain('fresh');
+  });
+});
