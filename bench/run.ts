@@ -9,7 +9,7 @@ type Section = () => Promise<BenchRow[]>;
 
 // Each section is bench/<name>.ts exporting run(); a section whose file does not exist yet is
 // reported as missing rather than silently passed over.
-const SECTION_NAMES = ['crypto', 'dag', 'mls', 'heal'];
+const SECTION_NAMES = ['crypto', 'dag', 'mls', 'heal', 'keyshare'];
 
 async function loadSection(name: string): Promise<Section | null> {
   const url = new URL(`./${name}.ts`, import.meta.url);
