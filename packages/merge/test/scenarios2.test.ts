@@ -53,6 +53,26 @@ describe('scenario 3: long netsplit', () => {
   });
 });
 
+describe('scenario 3b: a short outage is invisible', () => {
+  it('messages sent on both sides of a blip without commits cause no fork and no rebase', () => {
+    const net = new Net();
+    for (const id of ['a', 'b', 'c']) net.addDevice(id);
+    net.formGroup('a', ['b', 'c']);
+    const head = net.get('a').view().head;
+    net.split(['a'], ['b', 'c']);
+    net.act('a', (d, now) => d.send('from a during the blip', now));
+    net.act('c', (d, now) => d.send('from c during the blip', now));
+    net.settle();
+    net.heal();
+    net.settle();
+    expectConverged(net);
+    expect(net.get('b').view().head).toBe(head);
+    expect(net.get('a').getLedger()?.listLosers()).toEqual([]);
+    for (const id of ['a', 'b', 'c']) expect(net.get(id).listRebases()).toEqual([]);
+    expect(net.get('b').view().messages.map((m) => m.text).sort()).toEqual(['from a during the blip', 'from c during the blip']);
+  });
+});
+
 describe('scenario 5: a very old commit arrives late and beats a long chain', () => {
   it('the chain switches at the fork; the long branch is rebased in a bounded number of commits', () => {
     const net = new Net();
