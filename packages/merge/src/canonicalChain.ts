@@ -210,7 +210,9 @@ export class PublicLedger {
     const { event } = checked;
     const key = cidKey(checked.cid);
     const label = checked.cid.toString();
-    const refs = [...event.parents, ...(event.base ? [event.base] : [])];
+    // Resolved commits are waited for too: a replica that gets a rebase before the commits it
+    // resolves must not reject it (bad_resolves) while another accepts it.
+    const refs = [...event.parents, ...(event.base ? [event.base] : []), ...(event.resolves ?? [])];
     const missing = [...new Set(refs.map(cidKey).filter((k) => !this.entries.has(k)))];
     try {
       if (missing.length > 0) {

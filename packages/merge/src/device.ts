@@ -83,7 +83,7 @@ export interface MergeDevice extends DeviceRuntime {
 const MAX_REJECTIONS = 1000;
 const MAX_OWN_KEY_PACKAGES = 64;
 const MAX_LEDGERS = 4;
-const MAX_RESOLVES = 256;
+const MAX_RESOLVES = 10;
 
 interface MessageRecord {
   /** Undefined for our own message until its event is accepted. */
@@ -395,7 +395,14 @@ class Device implements MergeDevice {
   #build(kind: 'commit' | 'proposal' | 'welcome' | 'message', base: string, leaf: number | undefined, body: Uint8Array, extra: { resolves?: string[]; parents?: string[] } = {}): CheckedEvent {
     const ledger = this.#ledger() as PublicLedger;
     const max = kind === 'proposal' ? 1 : kind === 'message' ? 4 : 20;
-    const parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger, max);
+    let parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger, max);
+    if (extra.resolves && extra.resolves.length > 0) {
+      // The resolved commits are parents too, so every replica (a DagStore included, which
+      // refuses unknown resolves) has them before the rebase commit.
+      const keys = new Set(extra.resolves);
+      for (const p of parents) if (keys.size < 20) keys.add(cidKey(p));
+      parents = [...keys].map(cidFromKey);
+    }
     return buildEvent(
       {
         kind,
