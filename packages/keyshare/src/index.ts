@@ -83,3 +83,4 @@ export {
   type ReplyOutcome,
   type UnreadableReport,
 } from './requester.ts';
+export { encodeAnswererState, decodeAnswererState, encodeRequesterState, decodeRequesterState } from './stateCodec.ts';
