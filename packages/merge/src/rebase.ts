@@ -24,7 +24,7 @@ export interface OpenAdd {
   readonly loser: string;
 }
 
-/** A member whose key refresh was made on a losing branch and not redone on the canonical chain. */
+/** A member whose key refresh was made on a losing branch and not redone on the canonical chain since. */
 export interface StaleUpdater {
   readonly identity: string;
   readonly leaf: number;
@@ -75,7 +75,8 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
       const removedLater = (ledger.removalsByIdentity.get(a.identity) ?? []).some((h) => h > loser.height);
       if (!removedLater) adds.set(a.identity, { identity: a.identity, keyPackage: a.keyPackage, loser: key });
     }
-    if (settled) continue;
+    // Judged on state, settled or not: a member whose Update missed the rebase commit proposes
+    // again on the new head and the next commit takes it (no refresh is dropped silently).
     for (const identity of [ch.committerIdentity, ...ch.updates.map((u) => u.identity)]) {
       const leaf = head.leafOf.get(identity);
       if (leaf === undefined || stale.has(identity)) continue;

@@ -44,3 +44,36 @@ describe('rebase duty', () => {
     }
   });
 });
+
+describe('late Update proposals', () => {
+  it('a losing committer that was away during the rebase proposes on the new head and is refreshed by the next commit', () => {
+    const net = new Net();
+    const ids = ['a', 'b', 'c', 'd'];
+    for (const id of ids) net.addDevice(id, { rebaseIntervalMs: 1000 });
+    net.formGroup('a', ids.slice(1));
+    net.split(['a', 'b'], ['c', 'd']);
+    net.act('a', (d, now) => d.update(now));
+    net.act('c', (d, now) => d.update(now));
+    net.act('d', (d, now) => d.remove(['b'], now)); // work for a rebase besides the refreshes
+    net.settle();
+    // Heal for everyone but c (the losing committer): the rebase goes ahead without c's Update.
+    net.split(['a', 'b', 'd'], ['c']);
+    net.syncPartitions();
+    net.settle();
+    const ledger = net.get('a').getLedger();
+    const firstRebaseHead = ledger?.head;
+    expect(firstRebaseHead?.leafOf.has('b')).toBe(false);
+    const cLeaf = firstRebaseHead?.leafOf.get('c') as number;
+    const fork = ledger?.getEpoch(ledger.chain[2] as string);
+    expect(firstRebaseHead?.lastRefresh.get(cLeaf)).toBeLessThan(fork?.height ?? 0);
+    net.heal();
+    net.settle();
+    const head = net.get('a').getLedger()?.head;
+    expect(head?.lastRefresh.get(head.leafOf.get('c') as number)).toBeGreaterThan(fork?.height ?? 0);
+    const views = ['a', 'c', 'd'].map((id) => net.get(id).view());
+    for (const v of views) {
+      expect(v.head).toBe(views[0]?.head);
+      expect(v.exporter).toBe(views[0]?.exporter);
+    }
+  });
+});
