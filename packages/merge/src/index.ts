@@ -3,7 +3,7 @@ export { MergeError, isMergeError, type MergeErrorCode, type Rejection } from '.
 export { createDevice, type MergeDevice, type MergeEffects, type RebaseRecord } from './device.ts';
 export { PublicLedger, computeCanonicalChain, computeCanonicalChainFromStore, type CanonicalChain, type LedgerEntry, type LedgerOptions, type LedgerReport } from './canonicalChain.ts';
 export { getResolutionKey, compareResolutionKeys, pickWinner, explainWin, type ResolutionKey } from './resolution.ts';
-export { LeafHeights, applyCommit, createGenesisEpoch, getIdentity, listIdentities, type PublicEpoch, type EpochChange, type ProposalRecord } from './publicState.ts';
+export { LeafHeights, applyCommit, createGenesisEpoch, getIdentity, listIdentities, releasePathInputs, type PublicEpoch, type EpochChange, type ProposalRecord } from './publicState.ts';
 export { computeRebaseIntents, hasRebaseWork, type RebaseIntents, type OpenAdd, type OpenRemove, type StaleUpdater } from './rebase.ts';
 export { computeDutyOrder, computeDutyDeadline } from './dutyOrder.ts';
 export { DEFAULT_RETENTION, reportExposure, type ExposureEntry, type EvictionReport } from './retention.ts';
