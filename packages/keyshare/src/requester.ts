@@ -299,12 +299,15 @@ export function receiveReply(
   if (!bytesEqual(message.to, me)) throw new KeyshareError('wrong_recipient', 'the reply is addressed to another device');
   const key = state.byId.get(toHex(message.id));
   const req = key === undefined ? undefined : state.open.get(key);
-  if (req === undefined || !req.group.equals(message.group) || !req.epoch.equals(message.epoch) || message.attempt >= req.attempts.length) {
+  const asked = req?.attempts[message.attempt];
+  if (req === undefined || asked === undefined || !req.group.equals(message.group) || !req.epoch.equals(message.epoch)) {
     throw new KeyshareError('unsolicited', 'no open request of ours matches this reply');
   }
   if (!deps.membership.wasMemberOfEpoch(req.group, req.epoch, message.from)) {
     throw new KeyshareError('answer_from_non_member', 'the replying device was not a member of that epoch');
   }
+  // Only the device that attempt was sent to can reply to it (a request names its answerer).
+  if (!bytesEqual(asked.to, message.from)) throw new KeyshareError('unsolicited', 'that attempt was sent to another device');
 
   if (message.type === 'withheld') {
     const withheld = [...req.withheld, { from: message.from, reason: message.reason, at: now }];

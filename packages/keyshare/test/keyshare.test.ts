@@ -321,6 +321,10 @@ describe('the requester refuses, each with its reason, and its state does not ch
     const req = decodeKeyshareMessage(cs, bytes).message as KeyshareRequest;
     const later = answerRequest(answererDeps(w, w.c), freshAnswerer(), craftRequest(w.d, w.c, { id: req.id, attempt: 5, wanted: req.wanted }), T0);
     expect(refusedReply(state, later.reply)).toBe('unsolicited');
+    // a member that was not asked (attempt 0 went to c) answering attempt 0
+    const fromB = answerRequest(answererDeps(w, w.b), freshAnswerer(), craftRequest(w.d, w.b, { id: req.id, attempt: 0, wanted: req.wanted }), T0);
+    expect(fromB.kind).toBe('answered');
+    expect(refusedReply(state, fromB.reply)).toBe('unsolicited');
   });
 
   it('an answer from a device that was not a member of that epoch', () => {
