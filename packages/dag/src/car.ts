@@ -10,6 +10,8 @@ import { PendingPool } from './pendingPool.ts';
 import { drainPending } from './store.ts';
 import type { AddResult, DagStore } from './store.ts';
 import { openMemoryStore } from './memory.ts';
+import { cidKey } from './cid.ts';
+import type { BatchVerifier } from './verifyPool.ts';
 
 /** One refused block of an archive. */
 export interface CarProblem {
@@ -90,14 +92,14 @@ export async function checkCar(store: DagStore, roots: CID[], blocks: readonly E
 }
 
 /** Validates an archive on its own (an empty in-memory store), storing nothing. */
-export async function verifyCar(source: AsyncIterable<Uint8Array>, resolveSuite: SuiteResolver): Promise<CarReport> {
+export async function verifyCar(source: AsyncIterable<Uint8Array>, resolveSuite: SuiteResolver, verifier?: BatchVerifier): Promise<CarReport> {
   let read: { roots: CID[]; blocks: EventBlock[] };
   try {
     read = await readCarBlocks(source);
   } catch (e) {
     return badArchive(e);
   }
-  const scratch = await openMemoryStore({ resolveSuite });
+  const scratch = await openMemoryStore({ resolveSuite, ...(verifier ? { verifier } : {}) });
   try {
     return await checkCar(scratch, read.roots, read.blocks);
   } finally {
@@ -117,10 +119,13 @@ export async function importCar(store: DagStore, source: AsyncIterable<Uint8Arra
   } catch (e) {
     return badArchive(e);
   }
-  const report = await checkCar(store, read.roots, read.blocks);
-  if (!report.valid) return report;
   const pool = new PendingPool({ maxCount: Math.max(1, read.blocks.length), maxBytes: Number.MAX_SAFE_INTEGER });
-  const results = await store.addMany(read.blocks, { pool });
+  const dry = await store.addMany(read.blocks, { dryRun: true, pool });
+  const report = summarise(read.roots, read.blocks.length, [...dry, ...drainPending(pool)], false);
+  if (!report.valid) return report;
+  // The dry run verified every new signature; the write pass does not verify them again.
+  const preverified = new Set(dry.filter((r) => r.status === 'accepted').map((r) => cidKey(r.cid)));
+  const results = await store.addMany(read.blocks, { pool, preverified });
   await store.retryPending();
   return summarise(read.roots, read.blocks.length, [...results, ...drainPending(pool)], true);
 }

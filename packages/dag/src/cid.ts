@@ -30,15 +30,17 @@ const DECODE = new Uint8Array(128);
 ORDERED_CODES.forEach((c, i) => (DECODE[c] = i));
 // ASCII only, so the WHATWG 'latin1' (windows-1252) decoding is the identity here.
 const ascii = new TextDecoder('latin1');
-// One CID object is keyed many times while its event is checked and stored.
-const keyCache = new WeakMap<CID, string>();
+// One CID object is keyed many times while its event is checked and stored, so the key is kept on
+// it as a hidden (non-enumerable) property: cheaper than a WeakMap with 100,000s of entries, and
+// invisible to equality checks and serialisation.
+const KEY = Symbol('weft.cidKey');
 
 /**
  * Store key of an event CID: order-preserving base64 of its digest (CID byte order = key order).
  * Any other CID gets a key starting with '!', which names no stored event.
  */
 export function cidKey(cid: CID): string {
-  const cached = keyCache.get(cid);
+  const cached = (cid as unknown as Record<symbol, string | undefined>)[KEY];
   if (cached !== undefined) return cached;
   const b = cid.bytes;
   if (b.length !== 36 || b[0] !== 1 || b[1] !== DAG_CBOR_CODE || b[2] !== SHA2_256_CODE || b[3] !== 0x20) {
@@ -59,7 +61,7 @@ export function cidKey(cid: CID): string {
   scratch[41] = C[(n >> 6) & 63] as number;
   scratch[42] = C[n & 63] as number;
   const key = ascii.decode(scratch);
-  keyCache.set(cid, key);
+  if (Object.isExtensible(cid)) Object.defineProperty(cid, KEY, { value: key });
   return key;
 }
 

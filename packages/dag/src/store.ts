@@ -79,6 +79,8 @@ export interface IngestOptions {
   readonly dryRun?: boolean;
   /** Pending pool to use instead of the store's (imports use a private one). */
   readonly pool?: PendingPool;
+  /** Keys (`cidKey`) of events whose signatures this caller already verified (an import's dry run). */
+  readonly preverified?: ReadonlySet<string>;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -433,15 +435,20 @@ export class DagStore {
       for (const g of groups) await this.#ensureGroup(g);
       const jobs: VerifyJob[] = [];
       const owners: CheckedEvent[] = [];
+      const trusted: CheckedEvent[] = [];
       for (const d of decoded) {
         if (d instanceof EventError || this.#lookupSync(cidKey(d.cid))) continue;
+        if (options.preverified?.has(cidKey(d.cid))) {
+          trusted.push(d);
+          continue;
+        }
         const suite = d.event.group ? (this.#groups.get(cidKey(d.event.group))?.suite ?? genesisSuites.get(cidKey(d.event.group))) : d.event.suite;
         if (suite === undefined || !this.#opts.resolveSuite(suite)) continue;
         jobs.push({ suite, key: d.event.author.key, payload: getSigningPayload(d.event), sig: d.event.sig });
         owners.push(d);
       }
       const verdicts = verifier.verifyMany(jobs).then((vs) => {
-        const out = new Map<CheckedEvent, EventError | true>();
+        const out = new Map<CheckedEvent, EventError | true>(trusted.map((d) => [d, true]));
         vs.forEach((v, i) => {
           const d = owners[i] as CheckedEvent;
           const label = d.cid.toString();

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import {
   createSuiteResolver,
+  createWorkerVerifier,
   encodeCar,
   exportCar,
   generateDag,
@@ -11,7 +12,22 @@ import {
   verifyCar,
   writeCarFile,
 } from '@weft/dag';
-import type { CarReport, CheckedEvent, CID, DagStore } from '@weft/dag';
+import type { BatchVerifier, CarReport, CheckedEvent, CID, DagStore } from '@weft/dag';
+
+// Above this archive size (about 2,500 events) signatures are checked on worker threads; below it,
+// starting the threads costs more than it saves.
+const WORKER_THRESHOLD_BYTES = 1 << 20;
+
+/** Runs `fn` with a worker verifier for large archives (closed afterwards), or none for small ones. */
+async function withVerifier<T>(file: string, fn: (verifier: BatchVerifier | undefined) => Promise<T>): Promise<T> {
+  if (statSync(file).size < WORKER_THRESHOLD_BYTES) return fn(undefined);
+  const verifier = createWorkerVerifier({ threads: 2, provider: 'node' });
+  try {
+    return await fn(verifier);
+  } finally {
+    await verifier.close();
+  }
+}
 
 const usage = `usage:
   weft dag generate --events N [--groups G] [--fork-rate F] [--seed S] --out FILE.car
@@ -70,8 +86,8 @@ function onePositional(p: Parsed, what: string): string {
   return p.positional[0] as string;
 }
 
-async function withStore<T>(dir: string, fn: (store: DagStore) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(dir, { resolveSuite: createSuiteResolver() });
+async function withStore<T>(dir: string, fn: (store: DagStore) => Promise<T>, verifier?: BatchVerifier): Promise<T> {
+  const store = await openLevelStore(dir, { resolveSuite: createSuiteResolver(), ...(verifier ? { verifier } : {}) });
   try {
     return await fn(store);
   } finally {
@@ -127,7 +143,7 @@ async function cmdGenerate(p: Parsed): Promise<number> {
 async function cmdVerify(p: Parsed): Promise<number> {
   const file = onePositional(p, 'CAR file');
   if (!existsSync(file)) throw new UsageError(`no such file "${file}"`);
-  const report = await verifyCar(readCarFile(file), createSuiteResolver());
+  const report = await withVerifier(file, (verifier) => verifyCar(readCarFile(file), createSuiteResolver(), verifier));
   printReport('verified', file, report, p.flags.has('--json'));
   return report.valid ? 0 : 1;
 }
@@ -136,7 +152,7 @@ async function cmdImport(p: Parsed): Promise<number> {
   const file = onePositional(p, 'CAR file');
   if (!existsSync(file)) throw new UsageError(`no such file "${file}"`);
   const dir = need(p, '--store');
-  const report = await withStore(dir, (store) => importCar(store, readCarFile(file)));
+  const report = await withVerifier(file, (verifier) => withStore(dir, (store) => importCar(store, readCarFile(file)), verifier));
   printReport('imported', file, report, p.flags.has('--json'));
   return report.valid ? 0 : 1;
 }
