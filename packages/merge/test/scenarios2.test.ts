@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeCanonicalChain } from '../src/index.ts';
+import { decodeEvent } from '@weft/dag';
 import { Net } from './harness.ts';
 
 function expectConverged(net: Net, ids?: string[]): void {
@@ -175,6 +176,11 @@ describe('scenario 9: a device returns after being offline longer than the reten
     net.settle();
     expectConverged(net);
     expect(net.get('d').view().members).toEqual(ids);
+    // d was stranded (its fork epoch state was evicted) and asked to be re-added.
+    const rejoins = net.events.map((e) => decodeEvent(e).event).filter((e) => e.kind === 'proposal' && e.author.leaf === undefined);
+    expect(rejoins.length).toBeGreaterThanOrEqual(1);
+    const rebases = ids.flatMap((id) => net.get(id).listRebases());
+    expect(rebases.some((r) => r.added.includes('d'))).toBe(true);
     net.act('d', (d, now) => d.send('d is back', now));
     net.settle();
     for (const id of ['a', 'b', 'c']) expect(net.get(id).view().messages.map((m) => m.text)).toContain('d is back');
