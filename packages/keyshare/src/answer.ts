@@ -23,6 +23,7 @@ import { KeyshareError, type KeyshareErrorCode } from './errors.ts';
 import { decodeKeyshareMessage, encodeKeyshareMessage, type KeyshareRequest, type WithheldReason } from './messages.ts';
 import { checkRequestPolicy, replayKey, type AnswererState, type KeysharePolicy, type MembershipOracle } from './policy.ts';
 import type { TrustView } from './trustStore.ts';
+import { getSharded, setSharded } from './shardedMap.ts';
 
 /** HPKE label of an answer's secret (EncryptWithLabel). */
 export const ANSWER_LABEL = 'weft keyshare answer';
@@ -116,7 +117,7 @@ export function answerRequest(deps: AnswererDeps, state: AnswererState, bytes: U
   if (!bytesEqual(binding.sigKey, request.from)) throw new KeyshareError('forged', 'the device binding belongs to another device');
   if (request.expires < now) throw new KeyshareError('expired', `the request expired at ${request.expires} (now ${now})`);
   if (request.expires > now + deps.policy.maxLifetimeMs) throw new KeyshareError('malformed', 'the request claims a lifetime longer than the policy allows');
-  if (state.seen.has(replayKey(request)) || state.seen.has(cancelKey(request.from, request.id))) {
+  if (getSharded(state.seen, replayKey(request)) !== undefined || getSharded(state.seen, cancelKey(request.from, request.id)) !== undefined) {
     throw new KeyshareError('replayed', 'this request attempt was already answered or cancelled');
   }
 
@@ -182,10 +183,8 @@ export function applyCancel(deps: Pick<AnswererDeps, 'cs' | 'identity' | 'policy
   if (message.type !== 'cancel') throw new KeyshareError('malformed', `expected a cancel, got a ${message.type}`);
   if (!bytesEqual(message.to, deps.identity.binding.sigKey)) throw new KeyshareError('wrong_recipient', 'the cancel is addressed to another device');
   const key = cancelKey(message.from, message.id);
-  if (state.seen.has(key)) return state;
-  const seen = new Map(state.seen);
-  seen.set(key, now + deps.policy.maxLifetimeMs);
-  return { ...state, seen };
+  if (getSharded(state.seen, key) !== undefined) return state;
+  return { ...state, seen: setSharded(state.seen, key, now + deps.policy.maxLifetimeMs) };
 }
 
 function cancelKey(from: Uint8Array, id: Uint8Array): string {

@@ -84,3 +84,4 @@ export {
   type UnreadableReport,
 } from './requester.ts';
 export { encodeAnswererState, decodeAnswererState, encodeRequesterState, decodeRequesterState } from './stateCodec.ts';
+export { createShardedMap, getSharded, setSharded, entriesOfSharded, filterSharded, shardedFrom, type ShardedMap } from './shardedMap.ts';

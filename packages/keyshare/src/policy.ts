@@ -7,6 +7,7 @@ import { toHex } from '@weft/codec';
 import type { KeyshareErrorCode } from './errors.ts';
 import type { KeyshareRequest, WithheldReason } from './messages.ts';
 import type { TrustView } from './trustStore.ts';
+import { createShardedMap, filterSharded, getSharded, setSharded, type ShardedMap } from './shardedMap.ts';
 
 /** Membership facts from the public DAG (the merge layer implements this). */
 export interface MembershipOracle {
@@ -66,14 +67,14 @@ export interface TokenBucket {
 export interface AnswererState {
   readonly overall: TokenBucket | null;
   /** Per requester device key (hex). */
-  readonly perRequester: ReadonlyMap<string, TokenBucket>;
-  /** Answered request attempts by `hex(from)/hex(id)/attempt` -> expiry (ms). */
-  readonly seen: ReadonlyMap<string, number>;
+  readonly perRequester: ShardedMap<TokenBucket>;
+  /** Answered request attempts (`hex(from)/hex(id)/attempt`) and cancelled requests -> expiry (ms). */
+  readonly seen: ShardedMap<number>;
 }
 
 /** An answerer that has answered nothing yet. */
 export function createAnswererState(): AnswererState {
-  return { overall: null, perRequester: new Map(), seen: new Map() };
+  return { overall: null, perRequester: createShardedMap(), seen: createShardedMap() };
 }
 
 /** Refills `bucket` to time `now` and takes one token if there is one; null when empty. */
@@ -117,26 +118,19 @@ export function checkRequestPolicy(
     return withhold('not_a_member', 'removed', 'the requester is no longer a member of the group');
   }
   const who = toHex(from);
-  const mine = takeToken(state.perRequester.get(who), policy.perRequester, now);
+  const mine = takeToken(getSharded(state.perRequester, who), policy.perRequester, now);
   if (mine === null) return withhold('rate_limited', 'rate_limited', 'the requester is over its rate limit');
   const overall = takeToken(state.overall, policy.overall, now);
   if (overall === null || state.seen.size >= policy.maxRemembered) return withhold('rate_limited', 'rate_limited', 'this device is over its overall rate limit');
-  const perRequester = new Map(state.perRequester);
-  perRequester.set(who, mine);
-  const seen = new Map(state.seen);
-  seen.set(replayKey(request), request.expires);
+  const perRequester = setSharded(state.perRequester, who, mine);
+  const seen = setSharded(state.seen, replayKey(request), request.expires);
   return { kind: 'allow', state: { overall, perRequester, seen } };
 }
 
 /** Drops replay entries whose requests have expired (they would be refused as expired anyway). */
 export function pruneAnswererState(state: AnswererState, now: number): AnswererState {
-  let changed = false;
-  const seen = new Map<string, number>();
-  for (const [k, exp] of state.seen) {
-    if (exp >= now) seen.set(k, exp);
-    else changed = true;
-  }
-  return changed ? { ...state, seen } : state;
+  const seen = filterSharded(state.seen, (exp) => exp >= now);
+  return seen === state.seen ? state : { ...state, seen };
 }
 
 function withhold(reason: WithheldReason, code: KeyshareErrorCode, detail: string): PolicyDecision {

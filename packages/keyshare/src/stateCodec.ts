@@ -7,6 +7,7 @@ import { decodeCborMap, encodeCbor, FieldReader, readEntry } from './cbor.ts';
 import { KeyshareError } from './errors.ts';
 import { WITHHELD_REASONS, type MessageRef, type Wanted } from './messages.ts';
 import type { AnswererState, TokenBucket } from './policy.ts';
+import { entriesOfSharded, shardedFrom, type ShardedMap } from './shardedMap.ts';
 import type { Attempt, OpenRequest, ProvenanceRecord, RequesterState, UnreadableEntry, UnreadableReason, WithheldRecord } from './requester.ts';
 
 const MAX_STATE_BYTES = 256 * 1024 * 1024;
@@ -29,13 +30,18 @@ function pairs(list: unknown[], what: string): [string, unknown][] {
   });
 }
 
+/** Entries in key order, so equal states give equal snapshots. */
+function sortedEntries<V>(m: ShardedMap<V>): [string, V][] {
+  return [...entriesOfSharded(m)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** Snapshot of an answerer's state. */
 export function encodeAnswererState(s: AnswererState): Uint8Array {
   return encodeCbor({
     v: 1,
     overall: s.overall ? bucketOut(s.overall) : null,
-    per: [...s.perRequester].map(([k, b]) => [k, bucketOut(b)]),
-    seen: [...s.seen],
+    per: sortedEntries(s.perRequester).map(([k, b]) => [k, bucketOut(b)]),
+    seen: sortedEntries(s.seen),
   });
 }
 
@@ -44,9 +50,9 @@ export function decodeAnswererState(bytes: Uint8Array): AnswererState {
   const r = new FieldReader(decodeCborMap(bytes, MAX_STATE_BYTES, 'answerer state'), 'answerer state').onlyKeys(['v', 'overall', 'per', 'seen']);
   if (r.uint('v', 1) !== 1) throw new KeyshareError('unsupported_version', 'answerer state version must be 1');
   const overallRaw = r.map['overall'];
-  const perRequester = new Map(pairs(r.list('per', BIG), 'per').map(([k, v]) => [k, bucketIn(v, `per ${k}`)]));
-  const seen = new Map(
-    pairs(r.list('seen', BIG), 'seen').map(([k, v]) => {
+  const perRequester = shardedFrom(pairs(r.list('per', BIG), 'per').map(([k, v]) => [k, bucketIn(v, `per ${k}`)]));
+  const seen = shardedFrom(
+    pairs(r.list('seen', BIG), 'seen').map(([k, v]): [string, number] => {
       if (typeof v !== 'number' || !Number.isInteger(v)) throw new KeyshareError('malformed', 'seen expiry must be an integer');
       return [k, v];
     }),
