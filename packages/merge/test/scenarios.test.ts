@@ -78,6 +78,14 @@ describe('scenario 2: concurrent joins', () => {
     net.settle();
     expectConverged(net);
     expect(net.get('a').view().members).toEqual(['A', 'B', 'C', 'a', 'b']);
+    // a's commit (A, B) beat b's (C): same lastUpdate (both added together), lower leaf.
+    const ledger = net.get('a').getLedger();
+    const forkKey = ledger?.chain[1] as string;
+    const [w, l] = [ledger?.getEpoch(ledger.chain[2] as string), ledger?.getEpoch(ledger?.childrenByBase.get(forkKey)?.find((k) => k !== ledger.chain[2]) as string)];
+    expect(w?.change?.committerIdentity).toBe('a');
+    expect(l?.change?.adds.map((x) => x.identity)).toEqual(['C']);
+    const fork = ledger?.getEpoch(forkKey);
+    if (fork && w && l) expect(explainWin(fork, w, l)).toBe('lower_leaf');
     const rebases = [...net.devices.values()].flatMap((d) => d.listRebases());
     expect(rebases.length).toBeGreaterThanOrEqual(1);
     const re = rebases[0];
