@@ -5,6 +5,8 @@
 // encrypt to the requester.
 import type { CipherSuite, CipherSuiteId } from '@weft/crypto';
 import { signWithLabel, verifyWithLabel } from '@weft/crypto';
+import { bytesEqual } from '@weft/codec';
+import type { KeyPackage } from '@weft/tree';
 import { decodeCborMap, encodeCbor, FieldReader } from './cbor.ts';
 import { KeyshareError } from './errors.ts';
 
@@ -88,4 +90,16 @@ export function decodeDeviceBinding(cs: CipherSuite, bytes: Uint8Array): DeviceB
   }
   if (!ok) throw new KeyshareError('bad_binding', 'device binding signature does not verify');
   return binding;
+}
+
+/**
+ * Checks that a binding published alongside a KeyPackage belongs to it: the same signature key,
+ * and for a basic credential the same user identity. Throws KeyshareError('bad_binding').
+ */
+export function checkBindingForKeyPackage(binding: DeviceBinding, keyPackage: KeyPackage): void {
+  const leaf = keyPackage.leafNode;
+  if (!bytesEqual(leaf.signatureKey, binding.sigKey)) throw new KeyshareError('bad_binding', 'the binding is for another signature key than the KeyPackage');
+  if (leaf.credential.credentialType === 'basic' && !bytesEqual(leaf.credential.identity, binding.user)) {
+    throw new KeyshareError('bad_binding', 'the binding names another user than the KeyPackage credential');
+  }
 }

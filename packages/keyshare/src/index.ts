@@ -1,5 +1,5 @@
 export { KeyshareError, isKeyshareError, type KeyshareErrorCode } from './errors.ts';
-export { createDeviceIdentity, decodeDeviceBinding, type DeviceBinding, type DeviceIdentity, type DeviceIdentityOptions } from './deviceIdentity.ts';
+export { createDeviceIdentity, decodeDeviceBinding, checkBindingForKeyPackage, type DeviceBinding, type DeviceIdentity, type DeviceIdentityOptions } from './deviceIdentity.ts';
 export {
   TrustStore,
   createMemoryKeyshareDb,

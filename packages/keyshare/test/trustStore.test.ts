@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '@weft/codec';
-import { KeyshareError, TrustStore, createDeviceIdentity, createLevelKeyshareDb, createMemoryKeyshareDb, decodeDeviceBinding, type KeyshareDb } from '../src/index.ts';
+import { createKeyPackage } from '@weft/tree';
+import { KeyshareError, TrustStore, checkBindingForKeyPackage, createDeviceIdentity, createLevelKeyshareDb, createMemoryKeyshareDb, decodeDeviceBinding, type KeyshareDb } from '../src/index.ts';
 import { cs } from './fixture.ts';
 
 async function dump(db: KeyshareDb): Promise<string[]> {
@@ -30,6 +31,18 @@ describe('device identity', () => {
     } catch (err) {
       expect((err as KeyshareError).code).toBe('bad_binding');
     }
+  });
+});
+
+describe('binding and KeyPackage', () => {
+  it('a binding made from the KeyPackage signature key matches it; another device\'s does not', () => {
+    const kp = createKeyPackage(cs, { credential: { credentialType: 'basic', identity: utf8('carol') } });
+    const id = createDeviceIdentity(cs, { user: utf8('carol'), created: 1, signaturePrivateKey: kp.privateKeys.signaturePrivateKey });
+    checkBindingForKeyPackage(id.binding, kp.keyPackage);
+    const other = createDeviceIdentity(cs, { user: utf8('carol'), created: 1 });
+    expect(() => checkBindingForKeyPackage(other.binding, kp.keyPackage)).toThrow(/bad_binding/);
+    const wrongUser = createDeviceIdentity(cs, { user: utf8('mallory'), created: 1, signaturePrivateKey: kp.privateKeys.signaturePrivateKey });
+    expect(() => checkBindingForKeyPackage(wrongUser.binding, kp.keyPackage)).toThrow(/bad_binding/);
   });
 });
 
