@@ -5,7 +5,7 @@
 // and the reply bytes out; a refusal without a reply throws KeyshareError and changes nothing.
 import type { CID } from 'multiformats/cid';
 import type { CipherSuite } from '@weft/crypto';
-import { encryptWithLabel } from '@weft/crypto';
+import { CryptoError, encryptWithLabel } from '@weft/crypto';
 import { bytesEqual, toHex } from '@weft/codec';
 import {
   decodeSenderData,
@@ -148,10 +148,19 @@ export function answerRequest(deps: AnswererDeps, state: AnswererState, bytes: U
   try {
     secret = buildAnswerSecret(cs, keys, request);
   } catch (err) {
-    if (err instanceof KeyshareError || err instanceof MlsError) return withheld('unavailable', 'unavailable', err.message);
+    // Whatever the held tree cannot give (bad leaf, used or evicted generations) is unavailable.
+    if (err instanceof KeyshareError || err instanceof MlsError || err instanceof CryptoError || err instanceof RangeError) {
+      return withheld('unavailable', 'unavailable', err.message);
+    }
     throw err;
   }
-  const sealed = encryptWithLabel(cs, binding.hpkeKey, ANSWER_LABEL, answerContext(request, me), encodeAnswerSecret(secret));
+  let sealed;
+  try {
+    sealed = encryptWithLabel(cs, binding.hpkeKey, ANSWER_LABEL, answerContext(request, me), encodeAnswerSecret(secret));
+  } catch (err) {
+    if (err instanceof CryptoError) throw new KeyshareError('bad_binding', `cannot encrypt to the binding's HPKE key: ${err.message}`);
+    throw err;
+  }
   const reply = encodeKeyshareMessage(cs, identity.signaturePrivateKey, {
     type: 'answer',
     from: me,

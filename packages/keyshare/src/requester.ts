@@ -334,7 +334,12 @@ export function receiveReply(
     if (err instanceof KeyshareError) throw err;
     throw new KeyshareError('decrypt_failed', 'the answer does not open with our device key for this request');
   }
-  let tree = createAnswerTree(view, req.sender, secret);
+  let tree: SecretTree;
+  try {
+    tree = createAnswerTree(view, req.sender, secret);
+  } catch (err) {
+    throw new KeyshareError('key_mismatch', `the answer does not fit that epoch: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const read: ReadMessage[] = [];
   for (const cid of req.cids) {
     const held = messageOf(cid);

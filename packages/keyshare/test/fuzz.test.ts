@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '@weft/codec';
 import type { CID } from 'multiformats/cid';
-import { KeyshareError, answerRequest, createMessageRef, decodeDeviceBinding, decodeKeyshareMessage, receiveReply, requestKeys } from '../src/index.ts';
+import { KeyshareError, answerRequest, createMessageRef, decodeDeviceBinding, decodeKeyshareMessage, encodeKeyshareMessage, receiveReply, requestKeys } from '../src/index.ts';
 import { answererDeps, buildWorld, cs, freshAnswerer, freshRequester, requesterDeps, type HeldMessage } from './fixture.ts';
 
 const w = buildWorld();
@@ -72,6 +72,42 @@ describe('fuzz', () => {
     const binding = w.d.identity.binding.bytes;
     fc.assert(
       fc.property(mutated(binding), (bytes) => typedOrSame(binding, bytes, () => decodeDeviceBinding(cs, bytes))),
+      { numRuns: 300 },
+    );
+  });
+
+  it('well-signed requests with arbitrary fields: an answer, a withheld reply or a typed error, nothing else', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          sender: fc.oneof(fc.nat(8), fc.constant(0xffffffff)),
+          from: fc.oneof(fc.nat(2000), fc.constant(0xffffffff)),
+          span: fc.nat(3000),
+          attempt: fc.nat(0xffff),
+          expiresIn: fc.integer({ min: -10, max: 2 * 24 * 3600_000 }),
+        }),
+        ({ sender, from, span, attempt, expiresIn }) => {
+          const bytes = encodeKeyshareMessage(cs, w.d.identity.signaturePrivateKey, {
+            type: 'request',
+            from: w.d.key,
+            to: w.c.key,
+            group: w.group,
+            epoch: w.epoch1,
+            id: new Uint8Array(16).fill(1),
+            attempt,
+            sender,
+            wanted: { kind: 'range', from, to: Math.min(0xffffffff, from + span) },
+            expires: T0 + expiresIn,
+            binding: w.d.identity.binding.bytes,
+          });
+          try {
+            const out = answerRequest(aDeps, freshAnswerer(), bytes, T0);
+            expect(['answered', 'withheld']).toContain(out.kind);
+          } catch (err) {
+            if (!(err instanceof KeyshareError)) throw err;
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
