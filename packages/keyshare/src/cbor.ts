@@ -107,3 +107,67 @@ export function readEntry(x: unknown, what: string): FieldReader {
   if (!isPlainMap(x)) throw new KeyshareError('malformed', `${what} must be a map`);
   return new FieldReader(x, what);
 }
+
+/** Offset just past the CBOR item starting at `at` (input already validated as canonical DAG-CBOR). */
+function skipItem(b: Uint8Array, at: number): number {
+  const head = b[at] as number;
+  const major = head >> 5;
+  const info = head & 31;
+  let arg: number;
+  let p = at + 1;
+  if (info < 24) arg = info;
+  else if (info === 24) [arg, p] = [b[p] as number, p + 1];
+  else if (info === 25) [arg, p] = [((b[p] as number) << 8) | (b[p + 1] as number), p + 2];
+  else if (info === 26) [arg, p] = [((b[p] as number) * 2 ** 24 + (((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number))) >>> 0, p + 4];
+  else if (info === 27) {
+    let v = 0;
+    for (let i = 0; i < 8; i++) v = v * 256 + (b[p + i] as number);
+    [arg, p] = [v, p + 8];
+  } else throw new KeyshareError('malformed', 'unexpected CBOR item');
+  switch (major) {
+    case 0:
+    case 1:
+    case 7:
+      return p;
+    case 2:
+    case 3:
+      return p + arg;
+    case 4:
+      for (let i = 0; i < arg; i++) p = skipItem(b, p);
+      return p;
+    case 5:
+      for (let i = 0; i < 2 * arg; i++) p = skipItem(b, p);
+      return p;
+    default: // 6: a tag and its one item
+      return skipItem(b, p);
+  }
+}
+
+/**
+ * The canonical encoding of a decoded canonical map without its `key` entry, cut out of its bytes
+ * (no re-encoding): drop the entry and decrement the map size. Only for maps of fewer than 24
+ * entries with short text keys, which every keyshare message is; otherwise null.
+ */
+export function sliceWithoutKey(bytes: Uint8Array, key: string): Uint8Array | null {
+  const header = bytes[0] as number;
+  if (header < 0xa1 || header > 0xb7) return null;
+  const n = header - 0xa0;
+  let p = 1;
+  for (let i = 0; i < n; i++) {
+    const start = p;
+    const kh = bytes[p] as number;
+    if (kh < 0x60 || kh > 0x77) return null;
+    const klen = kh - 0x60;
+    let match = klen === key.length;
+    for (let j = 0; match && j < klen; j++) match = bytes[p + 1 + j] === key.charCodeAt(j);
+    p = skipItem(bytes, p + 1 + klen);
+    if (match) {
+      const out = new Uint8Array(bytes.length - (p - start));
+      out[0] = header - 1;
+      out.set(bytes.subarray(1, start), 1);
+      out.set(bytes.subarray(p), start);
+      return out;
+    }
+  }
+  return null;
+}

@@ -7,7 +7,7 @@ import type { CipherSuite, CipherSuiteId } from '@weft/crypto';
 import { signWithLabel, verifyWithLabel } from '@weft/crypto';
 import { bytesEqual } from '@weft/codec';
 import type { KeyPackage } from '@weft/tree';
-import { decodeCborMap, encodeCbor, FieldReader } from './cbor.ts';
+import { decodeCborMap, encodeCbor, FieldReader, sliceWithoutKey } from './cbor.ts';
 import { KeyshareError } from './errors.ts';
 
 const BINDING_LABEL = 'weft device binding v1';
@@ -84,7 +84,7 @@ export function decodeDeviceBinding(cs: CipherSuite, bytes: Uint8Array): DeviceB
   const { sig, bytes: _b, ...unsigned } = binding;
   let ok = false;
   try {
-    ok = verifyWithLabel(cs, binding.sigKey, BINDING_LABEL, encodeCbor({ v: 1, ...unsigned }), sig);
+    ok = verifyWithLabel(cs, binding.sigKey, BINDING_LABEL, sliceWithoutKey(bytes, 'sig') ?? encodeCbor({ v: 1, ...unsigned }), sig);
   } catch {
     ok = false; // a malformed key is as bad as a wrong signature
   }

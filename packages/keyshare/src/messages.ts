@@ -12,7 +12,7 @@
 import type { CID } from 'multiformats/cid';
 import type { CipherSuite } from '@weft/crypto';
 import { signWithLabel, verifyWithLabel } from '@weft/crypto';
-import { decodeCborMap, encodeCbor, FieldReader, readEntry, type Plain } from './cbor.ts';
+import { decodeCborMap, encodeCbor, FieldReader, readEntry, sliceWithoutKey, type Plain } from './cbor.ts';
 import { KeyshareError } from './errors.ts';
 
 /** Largest encoded keyshare message (like a DAG event). */
@@ -186,15 +186,21 @@ export function decodeKeyshareMessage(cs: CipherSuite, bytes: Uint8Array): Verif
       message = { type, ...header };
       break;
   }
-  const { sig: _sig, ...unsigned } = raw;
+  // The signing payload is the canonical encoding without `sig`: cut out of the (canonical) bytes.
+  const payload = sliceWithoutKey(bytes, 'sig') ?? encodeWithoutSig(raw);
   let ok = false;
   try {
-    ok = verifyWithLabel(cs, header.from, SIGN_LABEL, encodeCbor(unsigned), sig);
+    ok = verifyWithLabel(cs, header.from, SIGN_LABEL, payload, sig);
   } catch {
     ok = false; // a malformed key is as forged as a wrong signature
   }
   if (!ok) throw new KeyshareError('forged', `the ${type}'s signature does not verify under its sender's key`);
   return { message, bytes };
+}
+
+function encodeWithoutSig(raw: Plain): Uint8Array {
+  const { sig: _sig, ...unsigned } = raw;
+  return encodeCbor(unsigned);
 }
 
 function readWanted(w: FieldReader, cs: CipherSuite): Wanted {
