@@ -18,7 +18,7 @@ import {
   type SecretTree,
 } from '@weft/tree';
 import { decodeCborMap, encodeCbor, FieldReader, readEntry } from './cbor.ts';
-import { decodeDeviceBinding, type DeviceIdentity } from './deviceIdentity.ts';
+import { decodeDeviceBinding, type DeviceBinding, type DeviceIdentity } from './deviceIdentity.ts';
 import { KeyshareError, type KeyshareErrorCode } from './errors.ts';
 import { decodeKeyshareMessage, encodeKeyshareMessage, type KeyshareRequest, type WithheldReason } from './messages.ts';
 import { checkRequestPolicy, replayKey, type AnswererState, type KeysharePolicy, type MembershipOracle } from './policy.ts';
@@ -108,7 +108,7 @@ export function answerRequest(deps: AnswererDeps, state: AnswererState, bytes: U
   const request = message;
   const me = identity.binding.sigKey;
   if (!bytesEqual(request.to, me)) throw new KeyshareError('wrong_recipient', 'the request is addressed to another device');
-  let binding;
+  let binding: DeviceBinding;
   try {
     binding = decodeDeviceBinding(cs, request.binding);
   } catch (err) {
