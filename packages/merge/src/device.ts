@@ -756,7 +756,12 @@ class Device implements MergeDevice {
       if (!hasRebaseWork(now2)) this.#duty = null;
       return;
     }
-    if (!this.#duty || this.#duty.head !== head.key) this.#duty = { head: head.key, since: this.#headSince?.head === head.key ? Math.max(this.#headSince.since + Math.floor(this.#interval / 4), 0) : now };
+    // Duty time starts when work appeared on a settled head (a head can be old when the losing
+    // branch arrives, e.g. for the device whose late commit won).
+    if (!this.#duty || this.#duty.head !== head.key) {
+      const settledAt = this.#headSince?.head === head.key ? this.#headSince.since + Math.floor(this.#interval / 4) : now;
+      this.#duty = { head: head.key, since: Math.max(settledAt, now) };
+    }
     const exclude = new Set(now2.removes.map((r) => r.leaf));
     const orderKey = `${head.key}/${[...exclude].sort().join(',')}`;
     if (this.#dutyOrder?.key !== orderKey) this.#dutyOrder = { key: orderKey, order: computeDutyOrder(this.#cs, head, exclude) };
