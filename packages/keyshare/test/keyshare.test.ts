@@ -95,7 +95,7 @@ function craftRequest(from = w.d, to = w.c, patch: Partial<KeyshareRequest> = {}
 }
 
 describe('happy path', () => {
-  it('a device that joined later gets, decrypts and authenticates a real PrivateMessage; provenance is recorded', () => {
+  it('a member of the epoch holding none of its keys (its Welcome came late) gets, decrypts and authenticates real PrivateMessages; provenance is recorded', () => {
     const { bytes, state } = dAsks();
     expect(listUnreadable(state, T0 + 500).map((u) => [u.reason, u.waitedMs])).toEqual([
       ['awaiting_answer', 500],
@@ -312,7 +312,7 @@ describe('the requester refuses, each with its reason, and its state does not ch
     return code;
   }
 
-  it('an answer nobody asked for (no open request; another attempt; another epoch)', () => {
+  it('an answer nobody asked for (no open request; an attempt never sent; a member that was not asked)', () => {
     const { bytes } = dAsks();
     const answer = answerRequest(answererDeps(w, w.c), freshAnswerer(), bytes, T0);
     expect(refusedReply(freshRequester(), answer.reply)).toBe('unsolicited');
