@@ -13,8 +13,10 @@
 //   stranded. Only keyshare (a later issue) can recover those; they are counted separately and do
 //   not count as lost. Everything else a member cannot read is lost.
 // - Removed member: a device named by a remove operation whose commit was published and that was
-//   not added again by a later (successful) add operation. It must not be a member of the canonical head, and must
-//   not read any message whose sender had already seen the removing commit when it sent it.
+//   not added again by a later (successful) add operation. It must not be a member of the canonical
+//   head (unless the branches together remove every member of the head: an MLS group cannot be
+//   empty, so that is a note, not a violation), and must not read any message whose sender had
+//   already seen the removing commit when it sent it.
 
 import type { DeviceOutcome, RunResult, SentMessage } from './runner.ts';
 import type { PublicResolution } from './resolver.ts';
@@ -23,6 +25,8 @@ import type { PublicResolution } from './resolver.ts';
 export interface InvariantResult {
   readonly held: boolean;
   readonly failures: readonly string[];
+  /** Observations that are not violations (e.g. a removal no commit can carry out). */
+  readonly notes?: readonly string[];
 }
 
 /** A message some member cannot read. */
@@ -148,8 +152,19 @@ export function checkRemoveWins(run: RunResult): InvariantResult {
   const failures: string[] = [];
   const canonical = getCanonical(run);
   const headMembers = canonical?.head ? (canonical.members(canonical.head) ?? []) : [];
-  for (const r of listRemovals(run)) {
-    if (headMembers.includes(r.removed)) failures.push(`${r.removed}, removed by ${r.label}, is still a member of the canonical head`);
+  const removals = listRemovals(run);
+  // When the branches together remove every member of the head (say two members removing each
+  // other at once), no member is left to commit the last removal: an MLS group cannot be empty.
+  // That is reported as a note, not as a violation.
+  const removedIds = new Set(removals.map((r) => r.removed));
+  const emptied = headMembers.length > 0 && headMembers.every((m) => removedIds.has(m));
+  const notes: string[] = [];
+  for (const r of removals) {
+    if (headMembers.includes(r.removed)) {
+      const sentence = `${r.removed}, removed by ${r.label}, is still a member of the canonical head`;
+      if (emptied) notes.push(`${sentence}: the branches together remove every member (${headMembers.join(', ')}), so no member can commit it`);
+      else failures.push(sentence);
+    }
     const device = run.devices.find((d) => d.id === r.removed);
     if (!device) continue;
     for (const m of run.messages) {
@@ -162,7 +177,7 @@ export function checkRemoveWins(run: RunResult): InvariantResult {
       if (members?.includes(r.removed)) failures.push(`${m.sender} encrypted ${m.label} in an epoch that still has ${r.removed}, after it knew of ${r.label}`);
     }
   }
-  return { held: failures.length === 0, failures };
+  return { held: failures.length === 0, failures, notes };
 }
 
 /** True when the first epoch on the way up from `epoch` (via bases) with a status says evicted. */

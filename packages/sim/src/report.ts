@@ -69,6 +69,8 @@ export interface SimReport {
   readonly heads: Readonly<Record<string, string | null>>;
   readonly invariants: { readonly convergence: boolean; readonly noLostMessages: boolean; readonly removeWins: boolean };
   readonly failures: readonly string[];
+  /** Observations that are not violations. */
+  readonly notes: readonly string[];
   readonly messages: {
     readonly sent: number;
     readonly readable: Readonly<Record<string, number>>;
@@ -186,6 +188,7 @@ export function buildReport(run: RunResult): SimReport {
     heads,
     invariants,
     failures: [...convergence.failures, ...lostCheck.failures, ...removeWins.failures],
+    notes: [...(removeWins.notes ?? [])],
     messages: {
       sent: run.messages.length,
       readable,
@@ -277,5 +280,6 @@ export function formatReport(r: SimReport): string {
   out.push(`  noLostMessages  ${mark(r.invariants.noLostMessages)}`);
   out.push(`  removeWins      ${mark(r.invariants.removeWins)}`);
   for (const f of r.failures) out.push(`  - ${f}`);
+  for (const n of r.notes) out.push(`  note: ${n}`);
   return out.join('\n') + '\n';
 }
