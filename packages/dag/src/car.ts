@@ -9,7 +9,7 @@ import type { EventBlock, SuiteResolver } from './event.ts';
 import { PendingPool } from './pendingPool.ts';
 import { drainPending } from './store.ts';
 import type { AddResult, DagStore } from './store.ts';
-import { openMemoryStore } from './memory.ts';
+import { openMemoryStore } from './database.ts';
 import { cidKey } from './cid.ts';
 import type { BatchVerifier } from './verifyPool.ts';
 

@@ -36,7 +36,7 @@ export {
   type Fork,
   type IngestOptions,
 } from './store.ts';
-export { createMemoryDb, createLevelDb, openMemoryStore, openLevelStore } from './memory.ts';
+export { createMemoryDb, createLevelDb, openMemoryStore, openLevelStore } from './database.ts';
 export { createSuiteResolver } from './suites.ts';
 export { generateDag, createSeededRandom, type GenerateOptions } from './generate.ts';
 export {
