@@ -99,7 +99,7 @@ function pick<T>(rng: SimRandom, list: readonly T[]): T {
 function randomGroups(rng: SimRandom, sites: readonly string[]): string[][] {
   const k = rng.nextInt(2, sites.length);
   const groups: string[][] = Array.from({ length: k }, () => []);
-  const shuffled = [...sites].sort(() => 0).map((s) => ({ s, r: rng.nextUint32() })).sort((a, b) => a.r - b.r).map((x) => x.s);
+  const shuffled = sites.map((s) => ({ s, r: rng.nextUint32() })).sort((a, b) => a.r - b.r).map((x) => x.s);
   shuffled.forEach((s, i) => groups[i < k ? i : rng.nextInt(0, k - 1)]!.push(s));
   return groups;
 }
