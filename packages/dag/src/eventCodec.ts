@@ -47,15 +47,6 @@ export function encodeSigningPayload(event: Omit<DagEvent, 'sig'>): Uint8Array {
   return concatBytes(labelBytes, dagCbor.encode(toDataModel(rest)));
 }
 
-/** Signing payload from an already decoded data model object (avoids rebuilding it). */
-function signingPayloadOf(raw: Plain): Uint8Array {
-  const { sig: _sig, ...rest } = raw;
-  return concatBytes(labelBytes, dagCbor.encode(rest));
-}
-
-// The decoded data model object of each decoded event, so the signing payload is encoded from it directly.
-const rawOf = new WeakMap<DagEvent, Plain>();
-
 // Canonical bytes of each decoded event, so the signing payload can be cut out of them.
 const bytesOf = new WeakMap<DagEvent, Uint8Array>();
 const SIG_PREFIX = [0x61, 0x76, 0x01, 0x63, 0x73, 0x69, 0x67]; // "v": 1, then the key "sig"
@@ -91,8 +82,7 @@ export function getSigningPayload(event: DagEvent): Uint8Array {
   const bytes = bytesOf.get(event);
   const sliced = bytes ? sliceSigningPayload(bytes) : undefined;
   if (sliced) return sliced;
-  const raw = rawOf.get(event);
-  return raw ? signingPayloadOf(raw) : encodeSigningPayload(event);
+  return encodeSigningPayload(event);
 }
 
 /**
@@ -130,7 +120,6 @@ export function decodeEvent(bytes: Uint8Array, claimedCid?: CID): CheckedEvent {
   if (claimedCid && !cid.equals(claimedCid)) {
     throw new EventError('cid_mismatch', `block was named ${label} but its bytes hash to ${cid.toString()}`, label);
   }
-  rawOf.set(event, raw as Plain);
   bytesOf.set(event, bytes);
   return { cid, bytes, event };
 }

@@ -360,7 +360,8 @@ export class DagStore {
       const refs = [key, ...event.parents.map(cidKey)];
       if (event.base) refs.push(cidKey(event.base));
       for (const r of event.resolves ?? []) refs.push(cidKey(r));
-      await this.#ensureLoaded(refs);
+      // Usually every record was loaded when the chunk was prepared: skip the await (a promise per event).
+      if (this.#needsLoad(refs)) await this.#ensureLoaded(refs);
       if (this.#lookupSync(key)) {
         results.push({ status: 'duplicate', cid: checked.cid });
         return;
@@ -371,7 +372,7 @@ export class DagStore {
         return;
       }
       const groupKey = event.group ? cidKey(event.group) : key;
-      if (event.group) await this.#ensureGroup(groupKey);
+      if (event.group && !this.#groups.has(groupKey)) await this.#ensureGroup(groupKey);
       const outcome = validateEvent(checked, ctx(verified));
       if (outcome.status === 'missing') {
         // Verify now when the group is known, so forged events never occupy the pool.
@@ -525,6 +526,11 @@ export class DagStore {
   #lookupSync(key: string): KnownEvent | undefined {
     const r = this.#overlay.get(key) ?? this.#cache.get(key);
     return r ? { group: r.g, kind: r.k, height: r.h } : undefined;
+  }
+
+  #needsLoad(keys: readonly string[]): boolean {
+    for (const k of keys) if (!this.#overlay.has(k) && !this.#cache.has(k) && !this.#absent.has(k)) return true;
+    return false;
   }
 
   /** Loads metadata records of the given keys into the cache (or marks them absent). */
