@@ -7,7 +7,6 @@ import {
   decodeRatchetTree,
   ExtensionType,
   leafIndex,
-  MlsError,
   signKeyPackage,
   signLeafNode,
   validateKeyPackage,
@@ -18,6 +17,7 @@ import {
   type LeafNodeContent,
   type LeafNodeValidationContext,
 } from '../src/index.ts';
+import { codeOf } from './support/codeOf.ts';
 
 const cs = getCipherSuite(1, 'node');
 const kemCases = JSON.parse(readFileSync(new URL('../../../vectors/mls/treekem.json', import.meta.url), 'utf8')) as Record<string, unknown>[];
@@ -36,15 +36,6 @@ function updateLeafNode(changes: Partial<LeafNodeContent> = {}, signer = 3): Lea
   return signLeafNode(cs, content, sigPriv.get(signer)!, groupId, 3);
 }
 
-function codeOf(f: () => void): string {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof MlsError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
 
 describe('LeafNode validation (RFC 9420 section 7.3)', () => {
   it('accepts a fresh Update leaf and rejects each broken rule with its code', () => {

@@ -3,19 +3,11 @@ import fc from 'fast-check';
 import { getCipherSuite } from '@weft/crypto';
 import { toHex } from '@weft/codec';
 import { MlsError, consumeKey, consumeNextKey, createSecretTree, findRatchet, leafIndex, summarizeSecretTree, type SecretTree } from '../src/index.ts';
+import { codeOf } from './support/codeOf.ts';
 
 const cs = getCipherSuite(1, 'node');
 const secret = new Uint8Array(32).fill(7);
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof MlsError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 describe('secret tree (RFC 9420 section 9)', () => {
   it('derives the same keys in order and out of order within the window', () => {

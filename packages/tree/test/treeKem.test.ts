@@ -23,6 +23,7 @@ import {
   type LeafNode,
   type UpdatePath,
 } from '../src/index.ts';
+import { codeOf } from './support/codeOf.ts';
 
 const cs = getCipherSuite(1, 'node');
 
@@ -52,15 +53,6 @@ function privateKeysOf(l: number): TreePrivateKeys {
   return { leafIndex: leafIndex(l), nodeKeys };
 }
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof MlsError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 const sender = leafIndex(2);
 const fresh = createUpdatePath(cs, { tree, senderLeaf: sender, signaturePrivateKey: fromHex(leaves[2]!.signature_priv), groupContext });

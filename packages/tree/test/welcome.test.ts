@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '@weft/crypto';
 import {
-  MlsError,
   computeConfirmationTag,
   computePskSecret,
   createWelcome,
@@ -13,6 +12,7 @@ import {
   type PskInput,
   type WelcomeKeys,
 } from '../src/index.ts';
+import { codeOf } from './support/codeOf.ts';
 
 const cs = getCipherSuite(3, 'node');
 const signer = cs.signatureGenerateKeyPair();
@@ -37,15 +37,6 @@ const keys: WelcomeKeys = {
   signerPublicKey: () => signer.publicKey,
 };
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof MlsError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
 
 describe('Welcome (RFC 9420 section 12.4.3)', () => {
   it('a joiner holding the PSK reaches the committer epoch', () => {
