@@ -35,6 +35,7 @@ import {
   type KeyPackageBundle,
   type LeafIndex,
   type MlsErrorCode,
+  type ProposalOrRef,
   type PublicMessage,
 } from '../src/index.ts';
 import { encodeFramedContentTbs } from '../src/framing/contentAuth.ts';
@@ -221,6 +222,13 @@ describe('processCommit rejections leave the state unchanged', () => {
   const pm = publicMessage(commit);
   const before = fingerprint(b);
 
+  /** The commit with its proposal list replaced, re-signed by a (so only the proposals are wrong). */
+  const withProposals = (proposals: ProposalOrRef[]): Uint8Array => {
+    const content = pm.content;
+    if (content.contentType !== 'commit') throw new Error('not a commit');
+    return resigned(a0, { ...content, commit: { ...content.commit, proposals } }, pm.auth.confirmationTag as Uint8Array);
+  };
+
   const cases: [string, () => Uint8Array, MlsErrorCode][] = [
     ['bad signature', () => withMembershipTag(a0, { ...pm, auth: { ...pm.auth, signature: flip(pm.auth.signature) } }), 'signature_invalid'],
     ['bad membership tag', () => encodeMlsMessage({ wireFormat: 'public_message', publicMessage: { ...pm, membershipTag: flip(pm.membershipTag as Uint8Array) } }), 'membership_tag_invalid'],
@@ -242,55 +250,23 @@ describe('processCommit rejections leave the state unchanged', () => {
       },
       'parent_hash_invalid',
     ],
-    [
-      'unknown proposal reference',
-      () => {
-        const content = pm.content;
-        if (content.contentType !== 'commit') throw new Error('not a commit');
-        const commitBody = { ...content.commit, proposals: [{ type: 'reference' as const, reference: cs.randomBytes(32) }] };
-        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
-      },
-      'proposal_ref_unknown',
-    ],
-    [
-      'committer removing itself',
-      () => {
-        const content = pm.content;
-        if (content.contentType !== 'commit') throw new Error('not a commit');
-        const commitBody = { ...content.commit, proposals: [{ type: 'proposal' as const, proposal: { proposalType: 'remove' as const, removed: 0 } }] };
-        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
-      },
-      'committer_removed_self',
-    ],
+    ['unknown proposal reference', () => withProposals([{ type: 'reference', reference: cs.randomBytes(32) }]), 'proposal_ref_unknown'],
+    ['committer removing itself', () => withProposals([{ type: 'proposal', proposal: { proposalType: 'remove', removed: 0 } }]), 'committer_removed_self'],
     [
       'duplicate adds',
       () => {
-        const content = pm.content;
-        if (content.contentType !== 'commit') throw new Error('not a commit');
-        const kp = member('d').keyPackage;
-        const add = { type: 'proposal' as const, proposal: { proposalType: 'add' as const, keyPackage: kp } };
-        return resigned(a0, { ...content, commit: { ...content.commit, proposals: [add, add] } }, pm.auth.confirmationTag as Uint8Array);
+        const add: ProposalOrRef = { type: 'proposal', proposal: { proposalType: 'add', keyPackage: member('d').keyPackage } };
+        return withProposals([add, add]);
       },
       'duplicate_add',
     ],
-    [
-      'a Remove of a leaf that is not a member',
-      () => {
-        const content = pm.content;
-        if (content.contentType !== 'commit') throw new Error('not a commit');
-        const commitBody = { ...content.commit, proposals: [{ type: 'proposal' as const, proposal: { proposalType: 'remove' as const, removed: 7 } }] };
-        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
-      },
-      'remove_target_invalid',
-    ],
+    ['a Remove of a leaf that is not a member', () => withProposals([{ type: 'proposal', proposal: { proposalType: 'remove', removed: 7 } }]), 'remove_target_invalid'],
     [
       'an Update by value (from the committer)',
       () => {
         const content = pm.content;
         if (content.contentType !== 'commit' || !content.commit.path) throw new Error('no path');
-        const leafNode = content.commit.path.leafNode;
-        const commitBody = { ...content.commit, proposals: [{ type: 'proposal' as const, proposal: { proposalType: 'update' as const, leafNode } }] };
-        return resigned(a0, { ...content, commit: commitBody }, pm.auth.confirmationTag as Uint8Array);
+        return withProposals([{ type: 'proposal', proposal: { proposalType: 'update', leafNode: content.commit.path.leafNode } }]);
       },
       'committer_update_included',
     ],
