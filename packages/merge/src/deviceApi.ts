@@ -26,12 +26,22 @@ export interface DeviceOptions {
   rebaseIntervalMs?: number;
 }
 
+/** A typed reason a runtime gives for refusing an action or an event. */
+export interface RuntimeRefusal {
+  readonly code: string;
+  readonly message: string;
+}
+
 /** What a call asks the outside world to do. */
 export interface Effects {
   /** Encoded DAG events (any kind) to hand to the device's own site, in order. */
   publish: Uint8Array[];
   /** Simulated time at which the device wants `tick` to be called, if any. */
   wakeAt?: number;
+  /** Why the action did nothing (e.g. a pending removal for `send`); absent when it went ahead. */
+  refused?: RuntimeRefusal;
+  /** Ingested events the call refused (never stored, state unchanged). */
+  rejected?: RuntimeRefusal[];
 }
 
 /** An application message as one device sees it. */
@@ -83,4 +93,8 @@ export interface DeviceRuntime {
   /** Timer callback for staggered rebase duty and retries. */
   tick(now: number): Effects;
   view(): DeviceView;
+  /** Optional KeyPackage directory for re-adds by rebase commits (DESIGN.md section 5). */
+  offerKeyPackage?(keyPackage: Uint8Array): void;
+  /** Optional: 'held' when the device has private state for the epoch CID, else why not (null if unknown). */
+  getWorldStatus?(epochCid: string): string | null;
 }

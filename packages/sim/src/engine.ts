@@ -15,19 +15,3 @@ export interface Engine {
   readonly createDevice: DeviceFactory;
   readonly resolve: PublicResolver;
 }
-
-/** What an engine may add to Effects: a refusal of an action, rejections of ingested events. */
-export interface EffectNotes {
-  readonly refused?: { readonly code: string; readonly message: string };
-  readonly rejected?: readonly { readonly code: string; readonly message: string }[];
-}
-
-/** Optional engine extension: a KeyPackage directory entry for re-adds (DESIGN.md section 5). */
-export interface KeyPackageDirectory {
-  offerKeyPackage(keyPackage: Uint8Array): void;
-}
-
-/** True when the runtime accepts KeyPackages for its directory. */
-export function hasKeyPackageDirectory(d: DeviceRuntime): d is DeviceRuntime & KeyPackageDirectory {
-  return typeof (d as Partial<KeyPackageDirectory>).offerKeyPackage === 'function';
-}

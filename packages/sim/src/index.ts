@@ -13,7 +13,7 @@ export {
   type StepKind,
   type NetworkSpec,
 } from './scenario.ts';
-export { hasKeyPackageDirectory, type Engine, type DeviceFactory, type EffectNotes, type KeyPackageDirectory } from './engine.ts';
+export type { Engine, DeviceFactory } from './engine.ts';
 export type { PublicResolver, PublicResolution, ForkDecision } from './resolver.ts';
 export { runScenario, type RunOptions, type RunResult, type DeviceOutcome, type SentMessage, type OperationRecord, type PublishedEvent } from './runner.ts';
 export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, getCanonical, KEYSHARE_REASONS, type InvariantResult, type UnreadMessage, type Removal } from './invariants.ts';

@@ -6,8 +6,7 @@
 import { createSuiteResolver, decodeEvent, DagSync, openMemoryStore } from '@weft/dag';
 import type { CID, EventBlock, EventKind } from '@weft/dag';
 import type { ProviderName } from '@weft/crypto';
-import { hasKeyPackageDirectory } from './engine.ts';
-import type { DeviceRuntime, DeviceView, EffectNotes, Effects, Engine } from './engine.ts';
+import type { DeviceRuntime, DeviceView, Effects, Engine } from './engine.ts';
 import { Network } from './network.ts';
 import type { NetworkStats } from './network.ts';
 import { createDeviceRandom, createRandom } from './random.ts';
@@ -184,9 +183,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // The KeyPackage directory (for re-adds by rebase commits): one KeyPackage of every device, known
   // to every other device; each add operation's fresh KeyPackages replace the entries.
   const publishKeyPackage = (owner: string, kp: Uint8Array): void => {
-    for (const h of hosts.values()) if (h.id !== owner && hasKeyPackageDirectory(h.runtime)) h.runtime.offerKeyPackage(kp);
+    for (const h of hosts.values()) if (h.id !== owner) h.runtime.offerKeyPackage?.(kp);
   };
-  if ([...hosts.values()].some((h) => hasKeyPackageDirectory(h.runtime))) {
+  if ([...hosts.values()].some((h) => h.runtime.offerKeyPackage !== undefined)) {
     for (const h of hosts.values()) publishKeyPackage(h.id, h.runtime.createKeyPackage());
   }
 
@@ -278,11 +277,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       }
       sendUp(h, bytes);
     }
-    const notes = effects as Effects & EffectNotes;
-    for (const r of notes.rejected ?? []) deviceRejections.push(`${h.id} ${what} at ${scheduler.now}: ${r.code}: ${r.message}`);
+    for (const r of effects.rejected ?? []) deviceRejections.push(`${h.id} ${what} at ${scheduler.now}: ${r.code}: ${r.message}`);
     if (effects.wakeAt !== undefined) wake(h, effects.wakeAt);
-    if (notes.refused) {
-      const msg = `${notes.refused.code}: ${notes.refused.message}`;
+    if (effects.refused) {
+      const msg = `${effects.refused.code}: ${effects.refused.message}`;
       if (op) op.error = msg;
       else deviceErrors.push(`${h.id} ${what} at ${scheduler.now} refused: ${msg}`);
       trace(`! ${h.id} ${what} refused: ${msg}`);
@@ -409,7 +407,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await site.store.close();
   }
   const devices: DeviceOutcome[] = [...hosts.values()].map((h) => {
-    const status = (h.runtime as Partial<{ getWorldStatus(epoch: string): string | null }>).getWorldStatus;
+    const runtime = h.runtime;
     return {
       id: h.id,
       site: h.site,
@@ -419,7 +417,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       cpuMsSinceHeal: h.cpuMs - h.cpuMsAtHeal,
       seen: h.seen,
       seenAt: h.seenAt,
-      ...(typeof status === 'function' ? { worldStatus: (epoch: string) => status.call(h.runtime, epoch) } : {}),
+      ...(runtime.getWorldStatus ? { worldStatus: (epoch: string) => runtime.getWorldStatus?.(epoch) ?? null } : {}),
     };
   });
   const bases = new Map<string, string>();
