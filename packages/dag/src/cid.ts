@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CID } from 'multiformats/cid';
 import * as Digest from 'multiformats/hashes/digest';
 
@@ -7,11 +7,17 @@ export const DAG_CBOR_CODE = 0x71;
 /** Multihash code of SHA2-256. */
 export const SHA2_256_CODE = 0x12;
 
+const CID_PREFIX = new Uint8Array([0x01, DAG_CBOR_CODE, SHA2_256_CODE, 0x20]);
+
 /** CIDv1 (dag-cbor, sha2-256) of the given block bytes. */
 export function computeCid(bytes: Uint8Array): CID {
   // node:crypto keeps hashing synchronous, so validation stays a pure synchronous function.
-  const hash = createHash('sha256').update(bytes).digest();
-  return CID.createV1(DAG_CBOR_CODE, Digest.create(SHA2_256_CODE, new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength)));
+  // The CID bytes are built in place (prefix, then digest): one allocation instead of the several
+  // of Digest.create and CID.createV1.
+  const out = new Uint8Array(36);
+  out.set(CID_PREFIX, 0);
+  out.set(hash('sha256', bytes, 'buffer'), 4); // one-shot: no Hash object per block
+  return new CID(1, DAG_CBOR_CODE, new Digest.Digest(SHA2_256_CODE, 32, out.subarray(4), out.subarray(2)), out);
 }
 
 /** True when `cid` is the only CID form events may use: v1, dag-cbor, sha2-256 of 32 bytes. */
@@ -23,7 +29,6 @@ export function isEventCid(cid: CID): boolean {
 // 01 71 12 20), in base64 with an alphabet in ASCII order, so key order is CID byte order and a
 // key is 43 characters instead of 72 in hex.
 const ORDERED = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
-const CID_PREFIX = new Uint8Array([0x01, DAG_CBOR_CODE, SHA2_256_CODE, 0x20]);
 const ORDERED_CODES = Uint8Array.from(ORDERED, (c) => c.charCodeAt(0));
 const scratch = new Uint8Array(43);
 const DECODE = new Uint8Array(128);

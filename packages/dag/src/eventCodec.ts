@@ -1,13 +1,12 @@
-import * as cborg from 'cborg';
 import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
-import { bytesEqual, compareBytes, concatBytes, utf8 } from '@weft/codec';
+import { compareBytes, concatBytes, utf8 } from '@weft/codec';
+import { DagCborError, decodeDagCborStrict } from './dagCbor.ts';
 import { EventError } from './errors.ts';
 import { computeCid, isEventCid } from './cid.ts';
 import { EVENT_KINDS, EVENT_VERSION, MAX_EVENT_BYTES, MAX_PARENTS, SIGNATURE_LABEL } from './event.ts';
 import type { Author, CheckedEvent, DagEvent, EventKind } from './event.ts';
 
-const decodeOptions = dagCbor.decodeOptions as cborg.DecodeOptions;
 const labelBytes = concatBytes(utf8(SIGNATURE_LABEL), new Uint8Array([0]));
 
 // Which keys each kind may carry; anything outside ALL_KEYS is an unknown field.
@@ -47,8 +46,9 @@ export function encodeSigningPayload(event: Omit<DagEvent, 'sig'>): Uint8Array {
   return concatBytes(labelBytes, dagCbor.encode(toDataModel(rest)));
 }
 
-// Canonical bytes of each decoded event, so the signing payload can be cut out of them.
-const bytesOf = new WeakMap<DagEvent, Uint8Array>();
+// Canonical bytes of each decoded event, so the signing payload can be cut out of them: a hidden
+// (non-enumerable) property, cheaper than a WeakMap holding 100,000s of entries during an import.
+const BYTES = Symbol('weft.eventBytes');
 const SIG_PREFIX = [0x61, 0x76, 0x01, 0x63, 0x73, 0x69, 0x67]; // "v": 1, then the key "sig"
 
 /**
@@ -79,7 +79,7 @@ function sliceSigningPayload(bytes: Uint8Array): Uint8Array | undefined {
 
 /** The signing payload of an event (cut from its bytes when it came from `decodeEvent`). */
 export function getSigningPayload(event: DagEvent): Uint8Array {
-  const bytes = bytesOf.get(event);
+  const bytes = (event as unknown as Record<symbol, Uint8Array | undefined>)[BYTES];
   const sliced = bytes ? sliceSigningPayload(bytes) : undefined;
   if (sliced) return sliced;
   return encodeSigningPayload(event);
@@ -95,22 +95,14 @@ export function decodeEvent(bytes: Uint8Array, claimedCid?: CID): CheckedEvent {
   if (bytes.length > MAX_EVENT_BYTES) {
     throw new EventError('too_large', `event is ${bytes.length} bytes; the limit is ${MAX_EVENT_BYTES}`, label);
   }
-  let value: unknown;
-  let rest: Uint8Array;
+  let raw: unknown;
   try {
-    [value, rest] = cborg.decodeFirst(bytes, decodeOptions);
+    raw = decodeDagCborStrict(bytes);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const strict = /strict|more bytes than necessary|indefinite|duplicate|canonical/i.test(msg);
-    throw new EventError(strict ? 'non_canonical' : 'decode_failed', `event is not valid DAG-CBOR: ${msg}`, label);
+    if (!(e instanceof DagCborError)) throw e;
+    const code = e.code === 'trailing_bytes' ? 'trailing_bytes' : e.code === 'non_canonical' ? 'non_canonical' : 'decode_failed';
+    throw new EventError(code, `event is not strict DAG-CBOR: ${e.message}`, label);
   }
-  if (rest.length > 0) {
-    throw new EventError('trailing_bytes', `${rest.length} byte(s) follow the event's CBOR value`, label);
-  }
-  if (!bytesEqual(dagCbor.encode(value), bytes)) {
-    throw new EventError('non_canonical', 'event bytes are not the canonical DAG-CBOR encoding (key order, lengths or number forms differ)', label);
-  }
-  const raw = value;
   const event = parseEvent(raw, label);
   const refs = [...event.parents, ...(event.base ? [event.base] : []), ...(event.resolves ?? [])];
   if (claimedCid && refs.some((r) => r.equals(claimedCid))) {
@@ -120,7 +112,7 @@ export function decodeEvent(bytes: Uint8Array, claimedCid?: CID): CheckedEvent {
   if (claimedCid && !cid.equals(claimedCid)) {
     throw new EventError('cid_mismatch', `block was named ${label} but its bytes hash to ${cid.toString()}`, label);
   }
-  bytesOf.set(event, bytes);
+  Object.defineProperty(event, BYTES, { value: bytes });
   return { cid, bytes, event };
 }
 
