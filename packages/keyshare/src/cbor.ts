@@ -1,13 +1,9 @@
 // Strict DAG-CBOR for keyshare messages, with the same discipline as @weft/dag events: canonical
 // encoding only, nothing after the value, size checked before decoding, unknown keys refused.
 import * as dagCbor from '@ipld/dag-cbor';
-import * as cborg from 'cborg';
 import { CID } from 'multiformats/cid';
-import { bytesEqual } from '@weft/codec';
-import { isEventCid } from '@weft/dag';
+import { DagCborError, decodeDagCborStrict, isEventCid } from '@weft/dag';
 import { KeyshareError } from './errors.ts';
-
-const decodeOptions = dagCbor.decodeOptions as cborg.DecodeOptions;
 
 /** A decoded DAG-CBOR map. */
 export type Plain = Record<string, unknown>;
@@ -22,18 +18,18 @@ export function decodeCborMap(bytes: Uint8Array, maxBytes: number, what: string)
   if (!(bytes instanceof Uint8Array)) throw new KeyshareError('malformed', `${what} must be bytes`);
   if (bytes.length > maxBytes) throw new KeyshareError('oversized', `${what} is ${bytes.length} bytes; the limit is ${maxBytes}`);
   let value: unknown;
-  let rest: Uint8Array;
   try {
-    [value, rest] = cborg.decodeFirst(bytes, decodeOptions);
+    // A private copy: byte strings of the result are views into it, and must not change when the
+    // caller reuses its buffer.
+    value = decodeDagCborStrict(bytes.slice());
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/end of|unexpected end|not enough|out of bounds|insufficient/i.test(msg)) throw new KeyshareError('truncated', `${what} ends early: ${msg}`);
-    if (/strict|more bytes than necessary|indefinite|duplicate|canonical|sorted/i.test(msg)) throw new KeyshareError('non_canonical', `${what}: ${msg}`);
-    throw new KeyshareError('malformed', `${what} is not DAG-CBOR: ${msg}`);
+    if (!(e instanceof DagCborError)) throw e;
+    if (e.code === 'truncated') throw new KeyshareError('truncated', `${what} ends early: ${e.message}`);
+    if (e.code === 'non_canonical') throw new KeyshareError('non_canonical', `${what}: ${e.message}`);
+    if (e.code === 'trailing_bytes') throw new KeyshareError('malformed', `${what} has bytes after its value: ${e.message}`);
+    throw new KeyshareError('malformed', `${what} is not DAG-CBOR: ${e.message}`);
   }
-  if (rest.length > 0) throw new KeyshareError('malformed', `${rest.length} byte(s) follow the ${what}`);
   if (!isPlainMap(value)) throw new KeyshareError('malformed', `${what} must be a map`);
-  if (!bytesEqual(dagCbor.encode(value), bytes)) throw new KeyshareError('non_canonical', `${what} is not canonical DAG-CBOR`);
   return value;
 }
 
