@@ -2,6 +2,7 @@
 import { CryptoError, requireLength } from './errors.ts';
 import { AEAD_TAG_LENGTH } from './suites.ts';
 import type { SuiteParams } from './suites.ts';
+import type { SignatureCheck } from './cipherSuite.ts';
 
 /** Throws invalid_length unless `length` is a valid HKDF-Expand output length. */
 export function checkExpandLength(length: number, Nh: number): void {
@@ -30,3 +31,21 @@ export function requireUncompressedP256(pk: Uint8Array, what: string): void {
   if (pk[0] !== 0x04) throw new CryptoError('invalid_key', `${what} must be an uncompressed SEC1 point (first byte 0x04), got 0x${(pk[0] ?? 0).toString(16).padStart(2, '0')}`);
 }
 
+
+/** True when a check's fields are byte strings and its key has the encoded size of the scheme (32-byte Ed25519, 65-byte uncompressed P-256). */
+export function isWellFormedCheck(check: SignatureCheck, scheme: 'ed25519' | 'p256'): boolean {
+  const { publicKey, message, signature } = check;
+  if (!(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array) || !(signature instanceof Uint8Array)) return false;
+  return scheme === 'ed25519' ? publicKey.length === 32 : publicKey.length === 65 && publicKey[0] === 0x04;
+}
+
+/** `verify` over each check in turn, a malformed key or input counting as an invalid signature. */
+export function verifyEach(verify: (pk: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean, checks: readonly SignatureCheck[]): boolean[] {
+  return checks.map((c) => {
+    try {
+      return verify(c.publicKey, c.message, c.signature);
+    } catch {
+      return false;
+    }
+  });
+}

@@ -16,6 +16,19 @@ export interface HpkeCiphertext {
   readonly ciphertext: Uint8Array;
 }
 
+/** One signature to check with `verifyBatch`. */
+export interface SignatureCheck {
+  readonly publicKey: Uint8Array;
+  readonly message: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** One recipient of `hpkeSealBatch`: its HPKE public key and the plaintext for it. */
+export interface HpkeRecipient {
+  readonly publicKey: Uint8Array;
+  readonly plaintext: Uint8Array;
+}
+
 /** Source of randomness; injected so the simulator and tests can run deterministically. */
 export type RandomSource = (length: number) => Uint8Array;
 
@@ -56,6 +69,12 @@ export interface CipherSuite {
   kemPublicKey(privateKey: Uint8Array): Uint8Array;
   /** HPKE base mode single-shot seal (RFC 9180 section 6.1). */
   hpkeSeal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext;
+  /**
+   * `hpkeSeal` to each recipient under one info and aad, equal to calling it in turn (the same
+   * random draws in the same order); the node provider runs the encapsulations on several threads.
+   * Throws the error the first failing seal would. Optional like `verifyBatch`.
+   */
+  hpkeSealBatch?(recipients: readonly HpkeRecipient[], info: Uint8Array, aad: Uint8Array): HpkeCiphertext[];
   /** HPKE base mode single-shot open; throws CryptoError on a bad key or ciphertext. */
   hpkeOpen(privateKey: Uint8Array, kemOutput: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 
@@ -66,6 +85,13 @@ export interface CipherSuite {
   sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
   /** False for a wrong signature; throws CryptoError('invalid_key') for a malformed public key. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * Checks many signatures at once: result[i] is what `verify` gives for item i, except that a
+   * malformed public key is false instead of an error. The node provider spreads large batches
+   * over worker threads. Optional so that hand-made suites (test wrappers) need not provide it;
+   * `verifyWithLabelBatch` falls back to `verify`.
+   */
+  verifyBatch?(checks: readonly SignatureCheck[]): boolean[];
 
   randomBytes(length: number): Uint8Array;
 }

@@ -1,5 +1,5 @@
 import { concatBytes, utf8 } from '@weft/codec';
-import type { HpkeCiphertext, KeyPair } from './cipherSuite.ts';
+import type { HpkeCiphertext, HpkeRecipient, KeyPair } from './cipherSuite.ts';
 import { CryptoError, requireLength } from './errors.ts';
 import type { Primitives } from './primitives.ts';
 
@@ -8,6 +8,8 @@ export interface Hpke {
   /** RFC 9180 section 7.1.3 DeriveKeyPair. */
   deriveKeyPair(ikm: Uint8Array): KeyPair;
   seal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext;
+  /** seal() to each recipient under one info and aad; equal to calling seal() in turn. */
+  sealBatch(recipients: readonly HpkeRecipient[], info: Uint8Array, aad: Uint8Array): HpkeCiphertext[];
   open(privateKey: Uint8Array, kemOutput: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }
 
@@ -65,29 +67,34 @@ export function createHpke(p: Primitives): Hpke {
   const extractAndExpand = (dh: Uint8Array, kemContext: Uint8Array): Uint8Array =>
     labeledExpand(labeledExtract(EMPTY, kemEaePrk, dh), kemSharedSecret, kemContext, Nh);
 
-  // An MLS Welcome seals every new member's GroupSecrets under the same info, which holds the
-  // encrypted GroupInfo and with it the whole ratchet tree (about 200 bytes per member). Hashing it
-  // per recipient made a Welcome for N members cost O(N^2): 2047 members x 420 KB each time. So the
-  // info_hash of the last large info is kept with a copy of its bytes and reused when the next
-  // info is byte-for-byte equal (a compare is far cheaper than the copy-and-HMAC it saves).
+  // An MLS Welcome seals every new member's GroupSecrets under the same info (it holds the
+  // encrypted GroupInfo and with it the whole ratchet tree, about 200 bytes per member), and a
+  // commit seals each path secret under the same info (the provisional GroupContext). So the
+  // info_hash of the last info is kept with a copy of its bytes and reused when the next info is
+  // byte-for-byte equal: a compare costs far less than the HMAC it saves. (sealBatch hashes once.)
   let lastInfo: { readonly bytes: Uint8Array; readonly hash: Uint8Array } | null = null;
   const infoHashOf = (info: Uint8Array): Uint8Array => {
-    if (info.length < INFO_HASH_CACHE_MIN) return labeledExtract(EMPTY, hpkeInfoHash, info);
     if (lastInfo !== null && sameBytes(lastInfo.bytes, info)) return lastInfo.hash;
     const hash = labeledExtract(EMPTY, hpkeInfoHash, info);
     lastInfo = { bytes: info.slice(), hash };
     return hash;
   };
+  const contextOf = (info: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHashOf(info));
 
-  const keySchedule = (sharedSecret: Uint8Array, info: Uint8Array): { key: Uint8Array; nonce: Uint8Array } => {
-    const infoHash = infoHashOf(info);
-    const context = concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHash);
+  const keySchedule = (sharedSecret: Uint8Array, context: Uint8Array): { key: Uint8Array; nonce: Uint8Array } => {
     const secret = labeledExtract(sharedSecret, hpkeSecret, EMPTY);
     return {
       key: labeledExpand(secret, hpkeKey, context, params.Nk),
       // Sequence number 0: the nonce is base_nonce itself.
       nonce: labeledExpand(secret, hpkeBaseNonce, context, params.Nn),
     };
+  };
+
+  // The part of a seal after the DH: shared secret, key schedule, AEAD.
+  const finishSeal = (enc: Uint8Array, shared: Uint8Array, publicKey: Uint8Array, context: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext => {
+    const sharedSecret = extractAndExpand(shared, concatBytes(enc, publicKey));
+    const { key, nonce } = keySchedule(sharedSecret, context);
+    return { kemOutput: enc, ciphertext: p.aeadSeal(key, nonce, aad, plaintext) };
   };
 
   return {
@@ -100,9 +107,20 @@ export function createHpke(p: Primitives): Hpke {
       requireLength(publicKey, Npk, 'HPKE recipient public key');
       const skE = derivePrivateKey(p.randomBytes(Nsk));
       const { publicKey: enc, shared } = p.encapDh(skE, publicKey);
-      const sharedSecret = extractAndExpand(shared, concatBytes(enc, publicKey));
-      const { key, nonce } = keySchedule(sharedSecret, info);
-      return { kemOutput: enc, ciphertext: p.aeadSeal(key, nonce, aad, plaintext) };
+      return finishSeal(enc, shared, publicKey, contextOf(info), aad, plaintext);
+    },
+
+    sealBatch(recipients: readonly HpkeRecipient[], info: Uint8Array, aad: Uint8Array): HpkeCiphertext[] {
+      // Same random draws in the same order as seal() one by one, so the same results; the
+      // encapsulations (two scalar multiplications each) run as one batch.
+      for (const r of recipients) requireLength(r.publicKey, Npk, 'HPKE recipient public key');
+      const pairs = recipients.map((r) => ({ ephemeralPrivateKey: derivePrivateKey(p.randomBytes(Nsk)), recipientPublicKey: r.publicKey }));
+      const encaps = p.encapDhBatch(pairs);
+      const context = contextOf(info);
+      return recipients.map((r, i) => {
+        const e = encaps[i] as { publicKey: Uint8Array; shared: Uint8Array };
+        return finishSeal(e.publicKey, e.shared, r.publicKey, context, aad, r.plaintext);
+      });
     },
 
     open(privateKey: Uint8Array, kemOutput: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
@@ -120,7 +138,7 @@ export function createHpke(p: Primitives): Hpke {
         throw new CryptoError('decrypt_failed', `HPKE kemOutput is not a usable public key: ${why}`, { cause: e });
       }
       const sharedSecret = extractAndExpand(dh, concatBytes(kemOutput, pkR));
-      const { key, nonce } = keySchedule(sharedSecret, info);
+      const { key, nonce } = keySchedule(sharedSecret, contextOf(info));
       return p.aeadOpen(key, nonce, aad, ciphertext);
     },
   };
@@ -139,9 +157,6 @@ export function isValidP256Scalar(scalar: Uint8Array): boolean {
   }
   return nonZero && cmp < 0;
 }
-
-/** Infos at least this long have their info_hash memoised (see keySchedule); shorter ones hash faster than they compare. */
-const INFO_HASH_CACHE_MIN = 1024;
 
 // Node's Buffer.compare is a native memcmp: about 15 us for 420 KB where a JS loop takes 0.7-5 ms
 // (as long as the hash it would save). Browsers (noble provider) have no Buffer and use the loop.

@@ -1,4 +1,4 @@
-export type { CipherSuite, CipherSuiteId, HpkeCiphertext, KeyPair, ProviderName, RandomSource } from './cipherSuite.ts';
+export type { CipherSuite, CipherSuiteId, HpkeCiphertext, HpkeRecipient, KeyPair, ProviderName, RandomSource, SignatureCheck } from './cipherSuite.ts';
 export { CryptoError, type CryptoErrorCode } from './errors.ts';
 export {
   refHash,
@@ -7,9 +7,12 @@ export {
   deriveTreeSecret,
   signWithLabel,
   verifyWithLabel,
+  verifyWithLabelBatch,
+  type LabeledSignatureCheck,
   encryptWithLabel,
   decryptWithLabel,
 } from './labels.ts';
 export { getCipherSuite, isSuiteSupported, SUPPORTED_SUITES, PROVIDERS } from './registry.ts';
 export { clearNodeKeyCaches } from './nodeProvider.ts';
 export { setKeyCacheCapacity } from './keyCache.ts';
+export { stopCryptoWorkers } from './workerPool.ts';

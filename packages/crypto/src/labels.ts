@@ -1,6 +1,7 @@
 // RFC 9420 section 5 labelled operations, written once over the CipherSuite interface.
 import { Writer, utf8 } from '@weft/codec';
-import type { CipherSuite, HpkeCiphertext } from './cipherSuite.ts';
+import type { CipherSuite, HpkeCiphertext, SignatureCheck } from './cipherSuite.ts';
+import { verifyEach } from './checks.ts';
 import { CryptoError } from './errors.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -61,6 +62,23 @@ export function signWithLabel(cs: CipherSuite, privateKey: Uint8Array, label: st
 /** VerifyWithLabel(pub, label, content, signature); false for a wrong signature. */
 export function verifyWithLabel(cs: CipherSuite, publicKey: Uint8Array, label: string, content: Uint8Array, signature: Uint8Array): boolean {
   return cs.verify(publicKey, signContent(label, content), signature);
+}
+
+/** One VerifyWithLabel for verifyWithLabelBatch. */
+export interface LabeledSignatureCheck {
+  readonly publicKey: Uint8Array;
+  readonly label: string;
+  readonly content: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * VerifyWithLabel over many items at once (the suite's verifyBatch when it has one, else verify in
+ * turn): result[i] is item i's verdict, a malformed public key counting as false.
+ */
+export function verifyWithLabelBatch(cs: CipherSuite, items: readonly LabeledSignatureCheck[]): boolean[] {
+  const checks: SignatureCheck[] = items.map((it) => ({ publicKey: it.publicKey, message: signContent(it.label, it.content), signature: it.signature }));
+  return cs.verifyBatch ? cs.verifyBatch(checks) : verifyEach((pk, m, sig) => cs.verify(pk, m, sig), checks);
 }
 
 /** EncryptContext(label, context) = opaque ("MLS 1.0 " + label)<V> || opaque context<V>, the HPKE info. */

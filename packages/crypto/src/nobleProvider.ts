@@ -8,12 +8,12 @@ import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
-import type { RandomSource } from './cipherSuite.ts';
+import type { RandomSource, SignatureCheck } from './cipherSuite.ts';
 import { CryptoError, requireLength } from './errors.ts';
 import { isValidP256Scalar } from './hpke.ts';
 import { KeyCache } from './keyCache.ts';
-import { checkAeadInputs, checkCiphertext, checkExpandLength, requireUncompressedP256 } from './checks.ts';
-import type { Primitives } from './primitives.ts';
+import { checkAeadInputs, checkCiphertext, checkExpandLength, requireUncompressedP256, verifyEach } from './checks.ts';
+import type { EncapPair, Primitives } from './primitives.ts';
 import { checkedRandom } from './suite.ts';
 import type { SuiteParams } from './suites.ts';
 
@@ -109,6 +109,16 @@ export function createNoblePrimitives(params: SuiteParams, random: RandomSource 
     }
   };
 
+  const encapDh = isX25519
+    ? (skE: Uint8Array, pkR: Uint8Array): { publicKey: Uint8Array; shared: Uint8Array } => {
+        requireLength(pkR, params.Npk, 'X25519 recipient public key');
+        return { publicKey: x25519.getPublicKey(skE), shared: x25519Shared(skE, pkR, 'X25519 recipient public key') };
+      }
+    : (skE: Uint8Array, pkR: Uint8Array): { publicKey: Uint8Array; shared: Uint8Array } => {
+        requireUncompressedP256(pkR, 'P-256 recipient public key');
+        return { publicKey: p256.getPublicKey(skE, false), shared: p256Shared(skE, pkR, 'P-256 recipient public key') };
+      };
+
   return {
     params,
     hash: (data: Uint8Array): Uint8Array => sha256(data),
@@ -130,15 +140,9 @@ export function createNoblePrimitives(params: SuiteParams, random: RandomSource 
           return x25519Shared(sk, pk, 'X25519 peer public key');
         }
       : (sk: Uint8Array, pk: Uint8Array): Uint8Array => p256Shared(p256Private(sk, 'P-256 private key'), pk, 'P-256 peer public key'),
-    encapDh: isX25519
-      ? (skE: Uint8Array, pkR: Uint8Array): { publicKey: Uint8Array; shared: Uint8Array } => {
-          requireLength(pkR, params.Npk, 'X25519 recipient public key');
-          return { publicKey: x25519.getPublicKey(skE), shared: x25519Shared(skE, pkR, 'X25519 recipient public key') };
-        }
-      : (skE: Uint8Array, pkR: Uint8Array): { publicKey: Uint8Array; shared: Uint8Array } => {
-          requireUncompressedP256(pkR, 'P-256 recipient public key');
-          return { publicKey: p256.getPublicKey(skE, false), shared: p256Shared(skE, pkR, 'P-256 recipient public key') };
-        },
+    encapDh,
+    encapDhBatch: (pairs: readonly EncapPair[]): { publicKey: Uint8Array; shared: Uint8Array }[] =>
+      pairs.map((pair) => encapDh(pair.ephemeralPrivateKey, pair.recipientPublicKey)),
     signaturePublicKey: (sk: Uint8Array): Uint8Array => sigPublicOf(sk).slice(),
     sign: isEd25519
       ? (sk: Uint8Array, message: Uint8Array): Uint8Array => {
@@ -148,6 +152,7 @@ export function createNoblePrimitives(params: SuiteParams, random: RandomSource 
       : (sk: Uint8Array, message: Uint8Array): Uint8Array =>
           p256.sign(message, p256Private(sk, 'ECDSA P-256 private key'), { format: 'der' }),
     verify: isEd25519 ? verifyEd25519 : verifyP256,
+    verifyBatch: (checks: readonly SignatureCheck[]): boolean[] => verifyEach(isEd25519 ? verifyEd25519 : verifyP256, checks),
     randomBytes: checkedRandom(random),
   };
 }

@@ -21,13 +21,14 @@ import {
   verify as nodeVerify,
 } from 'node:crypto';
 import type { CipherChaCha20Poly1305, CipherGCM, DecipherChaCha20Poly1305, DecipherGCM, ECDH, KeyObject } from 'node:crypto';
-import type { RandomSource } from './cipherSuite.ts';
-import { checkAeadInputs, checkCiphertext, checkExpandLength, requireUncompressedP256 } from './checks.ts';
+import type { RandomSource, SignatureCheck } from './cipherSuite.ts';
+import { checkAeadInputs, checkCiphertext, checkExpandLength, isWellFormedCheck, requireUncompressedP256, verifyEach } from './checks.ts';
 import { CryptoError, requireLength } from './errors.ts';
 import { KeyCache } from './keyCache.ts';
-import type { Primitives } from './primitives.ts';
+import type { EncapPair, Primitives } from './primitives.ts';
 import { checkedRandom } from './suite.ts';
 import { AEAD_TAG_LENGTH } from './suites.ts';
+import { runInParallel } from './workerPool.ts';
 import type { SuiteParams } from './suites.ts';
 
 interface PrivateEntry {
@@ -202,6 +203,15 @@ export function createNodePrimitives(params: SuiteParams, random: RandomSource =
       };
   // Ed25519 signs the message itself (algorithm null); ECDSA hashes with SHA-256 and emits DER.
   const digest = isEd25519 ? null : hashAlg;
+  const verify = (pk: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
+    const key = sigPublic(pk);
+    try {
+      return nodeVerify(digest, message, key, signature);
+    } catch {
+      return false; // e.g. a signature that is not valid DER
+    }
+  };
+  const verifyOne = (c: SignatureCheck): boolean => verifyEach(verify, [c])[0] === true;
 
   return {
     params,
@@ -214,16 +224,53 @@ export function createNodePrimitives(params: SuiteParams, random: RandomSource =
     kemPublicKey,
     dh,
     encapDh,
+    encapDhBatch: (pairs: readonly EncapPair[]): { publicKey: Uint8Array; shared: Uint8Array }[] => {
+      // Recipient keys are checked here first, so the helpers only see well-formed ones (a bad one
+      // throws the usual CryptoError from encapDh, in order).
+      for (const pair of pairs) {
+        if (isX25519) requireLength(pair.recipientPublicKey, params.Npk, 'X25519 recipient public key');
+        else requireUncompressedP256(pair.recipientPublicKey, 'P-256 recipient public key');
+      }
+      const Npk = params.Npk;
+      const out = runInParallel(
+        isX25519 ? 'encap-x25519' : 'encap-p256',
+        pairs.length,
+        (j) => {
+          const pair = pairs[j] as EncapPair;
+          return [pair.ephemeralPrivateKey, pair.recipientPublicKey];
+        },
+        Npk + Nh,
+        (j, slot) => {
+          const pair = pairs[j] as EncapPair;
+          const r = encapDh(pair.ephemeralPrivateKey, pair.recipientPublicKey);
+          slot.set(r.publicKey, 0);
+          slot.set(r.shared, Npk);
+        },
+      );
+      return out.map((o) => ({ publicKey: o.subarray(0, Npk), shared: o.subarray(Npk) }));
+    },
     // Copies, so a caller that mutates the result cannot corrupt the cached entry.
     signaturePublicKey: (sk: Uint8Array): Uint8Array => sigPrivate(sk).publicKey.slice(),
     sign: (sk: Uint8Array, message: Uint8Array): Uint8Array => view(nodeSign(digest, message, sigPrivate(sk).key)),
-    verify: (pk: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
-      const key = sigPublic(pk);
-      try {
-        return nodeVerify(digest, message, key, signature);
-      } catch {
-        return false; // e.g. a signature that is not valid DER
-      }
+    verify,
+    verifyBatch: (checks: readonly SignatureCheck[]): boolean[] => {
+      // Malformed inputs are answered here, so the helper threads only see what verify would accept.
+      const scheme = isEd25519 ? 'ed25519' : 'p256';
+      const jobs = checks.filter((c) => isWellFormedCheck(c, scheme));
+      const out = runInParallel(
+        isEd25519 ? 'verify-ed25519' : 'verify-p256',
+        jobs.length,
+        (j) => {
+          const c = jobs[j] as SignatureCheck;
+          return [c.publicKey, c.message, c.signature];
+        },
+        1,
+        (j, slot) => {
+          slot[0] = verifyOne(jobs[j] as SignatureCheck) ? 1 : 0;
+        },
+      );
+      let k = 0;
+      return checks.map((c) => (isWellFormedCheck(c, scheme) ? out[k++]?.[0] === 1 : false));
     },
     randomBytes: checkedRandom(random),
   };

@@ -1,4 +1,11 @@
+import type { SignatureCheck } from './cipherSuite.ts';
 import type { SuiteParams } from './suites.ts';
+
+/** One ephemeral private key and the recipient public key of an HPKE encapsulation. */
+export interface EncapPair {
+  readonly ephemeralPrivateKey: Uint8Array;
+  readonly recipientPublicKey: Uint8Array;
+}
 
 /**
  * What a provider supplies for one suite: the primitives only. HPKE, key generation and the
@@ -27,8 +34,12 @@ export interface Primitives {
    * recipient key `pk` cached. Throws CryptoError('invalid_key') when `pk` is malformed.
    */
   encapDh(ephemeralPrivateKey: Uint8Array, recipientPublicKey: Uint8Array): { publicKey: Uint8Array; shared: Uint8Array };
+  /** encapDh for many pairs at once (the node provider uses helper threads); same results, same errors, in order. */
+  encapDhBatch(pairs: readonly EncapPair[]): { publicKey: Uint8Array; shared: Uint8Array }[];
   signaturePublicKey(privateKey: Uint8Array): Uint8Array;
   sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /** Many verifies; a malformed public key is false. Same results as `verify` one by one. */
+  verifyBatch(checks: readonly SignatureCheck[]): boolean[];
   randomBytes(length: number): Uint8Array;
 }

@@ -36,6 +36,7 @@ export function assembleSuite(p: Primitives, provider: ProviderName): CipherSuit
     kemDeriveKeyPair: hpke.deriveKeyPair,
     kemPublicKey: p.kemPublicKey,
     hpkeSeal: hpke.seal,
+    hpkeSealBatch: hpke.sealBatch,
     hpkeOpen: hpke.open,
     signatureGenerateKeyPair: (): KeyPair => {
       const privateKey = generateSignaturePrivateKey();
@@ -44,6 +45,7 @@ export function assembleSuite(p: Primitives, provider: ProviderName): CipherSuit
     signaturePublicKey: p.signaturePublicKey,
     sign: p.sign,
     verify: p.verify,
+    verifyBatch: p.verifyBatch,
     randomBytes: p.randomBytes,
   };
 }

@@ -24,15 +24,17 @@ export function verifyKeyPackageSignature(cs: CipherSuite, keyPackage: KeyPackag
  * Section 10.1 checks of a KeyPackage on its own: the group's cipher suite, a valid signature,
  * init_key different from the leaf's encryption_key, and a key_package-sourced leaf. The leaf's
  * group checks (validateLeafNode with source key_package) come on top when it is added.
+ * `signatureValid`, when given, is the KeyPackage signature's verdict from a batch verification.
  */
-export function validateKeyPackage(cs: CipherSuite, keyPackage: KeyPackage): void {
+export function validateKeyPackage(cs: CipherSuite, keyPackage: KeyPackage, signatureValid?: boolean): void {
   if (keyPackage.cipherSuite !== cs.id) {
     throw new MlsError('cipher_suite_mismatch', `the KeyPackage is for cipher suite ${keyPackage.cipherSuite}, the group uses ${cs.id}`);
   }
   if (keyPackage.leafNode.leafNodeSource.type !== 'key_package') {
     throw new MlsError('leaf_source_invalid', `the KeyPackage's LeafNode has leaf_node_source ${keyPackage.leafNode.leafNodeSource.type}`);
   }
-  if (!verifyKeyPackageSignature(cs, keyPackage)) throw new MlsError('key_package_signature_invalid', 'the KeyPackage signature does not verify');
+  // `signatureValid` is the verdict of a batch verification done ahead (verifyKeyPackageSignatures).
+  if (!(signatureValid ?? verifyKeyPackageSignature(cs, keyPackage))) throw new MlsError('key_package_signature_invalid', 'the KeyPackage signature does not verify');
   if (bytesEqual(keyPackage.initKey, keyPackage.leafNode.encryptionKey)) {
     throw new MlsError('key_package_invalid', "the KeyPackage's init_key equals its LeafNode encryption_key");
   }

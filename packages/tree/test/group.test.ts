@@ -39,6 +39,8 @@ import {
   type PublicMessage,
 } from '../src/index.ts';
 import { encodeFramedContentTbs } from '../src/framing/contentAuth.ts';
+import { signKeyPackage } from '../src/keyPackage.ts';
+import type { KeyPackage } from '../src/wire/keyPackage.ts';
 
 const cs = getCipherSuite(1, 'node');
 
@@ -90,6 +92,37 @@ describe('KeyPackages', () => {
     expectCode(() => validateKeyPackageStandalone(cs, kp.keyPackage, { now: 2n ** 64n }), 'leaf_lifetime_invalid');
     const other = getCipherSuite(3, 'node');
     expectCode(() => validateKeyPackageStandalone(other, kp.keyPackage), 'cipher_suite_mismatch');
+  });
+});
+
+describe('an add of many KeyPackages (signatures verified as one batch)', () => {
+  const flip = (b: Uint8Array): Uint8Array => b.map((x, i) => (i === 0 ? x ^ 1 : x));
+  // 40 KeyPackages: 80 signatures, enough for the node provider to use its helper threads.
+  const bundles = Array.from({ length: 40 }, (_, i) => member(`m${i}`));
+  const kps = bundles.map((b) => b.keyPackage);
+  // A KeyPackage whose own signature is valid over a LeafNode whose signature is not.
+  const withBadLeaf = (i: number): KeyPackage => {
+    const kp = kps[i] as KeyPackage;
+    const { signature: _old, ...content } = { ...kp, leafNode: { ...kp.leafNode, signature: flip(kp.leafNode.signature) } };
+    return signKeyPackage(cs, content, (bundles[i] as KeyPackageBundle).privateKeys.signaturePrivateKey);
+  };
+
+  it('adds all of them when every signature verifies', () => {
+    const out = createCommit(founder('f'), { add: kps });
+    expect(out.added.length).toBe(40);
+  });
+
+  it('rejects a bad KeyPackage signature or a bad LeafNode signature anywhere in the list, state unchanged', () => {
+    const f = founder('f');
+    const before = fingerprint(f);
+    const badKp = kps.map((kp, i) => (i === 27 ? { ...kp, signature: flip(kp.signature) } : kp));
+    expectCode(() => createCommit(f, { add: badKp }), 'key_package_signature_invalid');
+    const badLeaf = kps.map((kp, i) => (i === 33 ? withBadLeaf(i) : kp));
+    expectCode(() => createCommit(f, { add: badLeaf }), 'leaf_signature_invalid');
+    // The first failing KeyPackage decides the code, as when they were checked one by one.
+    const both = badLeaf.map((kp, i) => (i === 35 ? { ...kp, signature: flip(kp.signature) } : kp));
+    expectCode(() => createCommit(f, { add: both }), 'leaf_signature_invalid');
+    expect(fingerprint(f)).toBe(before);
   });
 });
 

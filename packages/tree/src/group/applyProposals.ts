@@ -8,7 +8,7 @@ import type { CipherSuite } from '@weft/crypto';
 import { MlsError } from '../errors.ts';
 import { TreeDraft, type RatchetTree } from '../ratchetTree/ratchetTree.ts';
 import { directPath, leafToNode, type LeafIndex } from '../treeMath.ts';
-import { validateKeyPackageStandalone } from './keyPackage.ts';
+import { validateKeyPackageStandalone, verifyKeyPackageSignatures } from './keyPackage.ts';
 import { checkLeafSupportsGroup, LeafChecker, readRequiredCapabilitiesExtension } from './leafNodeValidation.ts';
 import type { GroupState } from './groupState.ts';
 import type { ResolvedProposal } from './proposals.ts';
@@ -176,8 +176,12 @@ function editTree(
   const added: AddedMember[] = [];
   const addKeys = new Set<string>();
   let cursor = 0;
-  for (const kp of adds) {
-    validateKeyPackageStandalone(cs, kp, options.now !== undefined ? { now: options.now } : {});
+  // Every signature of every added KeyPackage in one batch (threads on the node provider); the
+  // per-KeyPackage checks below then run in the usual order with these verdicts.
+  const verdicts = adds.length > 1 ? verifyKeyPackageSignatures(cs, adds) : [];
+  for (const [i, kp] of adds.entries()) {
+    const signatures = verdicts[i] ?? undefined;
+    validateKeyPackageStandalone(cs, kp, { ...(options.now !== undefined ? { now: options.now } : {}), ...(signatures ? { signatures } : {}) });
     const sigHex = toHex(kp.leafNode.signatureKey);
     if (addKeys.has(sigHex)) throw new MlsError('duplicate_add', 'two Adds carry the same signature key');
     addKeys.add(sigHex);

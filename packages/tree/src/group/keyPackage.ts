@@ -1,8 +1,8 @@
 // RFC 9420 section 10: creating a KeyPackage (a prospective member's signed offer to join) and the
 // section 10.1 + 7.3 checks a group runs on one before adding it.
 
-import { bytesEqual } from '@weft/codec';
-import type { CipherSuite, KeyPair } from '@weft/crypto';
+import { bytesEqual, CodecError } from '@weft/codec';
+import { verifyWithLabelBatch, type CipherSuite, type KeyPair, type LabeledSignatureCheck } from '@weft/crypto';
 import { MlsError } from '../errors.ts';
 import { signKeyPackage, validateKeyPackage } from '../keyPackage.ts';
 import { signLeafNode, verifyLeafNodeSignature } from '../ratchetTree/leafNodeSignature.ts';
@@ -11,8 +11,8 @@ import type { Capabilities } from '../wire/capabilities.ts';
 import type { Credential } from '../wire/credential.ts';
 import { MLS10 } from '../wire/enums.ts';
 import { ExtensionType, type Extension } from '../wire/extension.ts';
-import { encodeKeyPackage, type KeyPackage } from '../wire/keyPackage.ts';
-import type { LeafNodeContent, Lifetime } from '../wire/leafNode.ts';
+import { encodeKeyPackage, encodeKeyPackageTBS, type KeyPackage } from '../wire/keyPackage.ts';
+import { encodeLeafNodeTBS, type LeafNodeContent, type Lifetime } from '../wire/leafNode.ts';
 import { encodeMlsMessage } from '../wire/mlsMessage.ts';
 
 /** What createKeyPackage needs; everything but the credential has a default. */
@@ -93,6 +93,40 @@ export function createKeyPackage(cs: CipherSuite, options: KeyPackageOptions): K
 export interface KeyPackageValidationOptions {
   /** Seconds since the Unix epoch; when given, the leaf's lifetime must contain it. */
   readonly now?: bigint;
+  /** Verdicts of the two signatures from verifyKeyPackageSignatures (else they are verified here). */
+  readonly signatures?: KeyPackageSignatureVerdicts;
+}
+
+/** Whether a KeyPackage's own signature and its LeafNode's signature verify. */
+export interface KeyPackageSignatureVerdicts {
+  readonly keyPackage: boolean;
+  readonly leafNode: boolean;
+}
+
+/**
+ * Verifies the KeyPackage and LeafNode signatures of many KeyPackages as one batch (spread over
+ * threads by the node provider). An entry is null when its TBS could not be encoded; the caller
+ * then validates that KeyPackage the usual way, which reports the problem in the usual order.
+ */
+export function verifyKeyPackageSignatures(cs: CipherSuite, keyPackages: readonly KeyPackage[]): (KeyPackageSignatureVerdicts | null)[] {
+  const checks: LabeledSignatureCheck[] = [];
+  const slots: (number | null)[] = keyPackages.map((kp) => {
+    let kpTbs: Uint8Array;
+    let leafTbs: Uint8Array;
+    try {
+      kpTbs = encodeKeyPackageTBS(kp);
+      leafTbs = encodeLeafNodeTBS(kp.leafNode, EMPTY, 0);
+    } catch (err) {
+      if (err instanceof CodecError) return null;
+      throw err;
+    }
+    const key = kp.leafNode.signatureKey;
+    checks.push({ publicKey: key, label: 'KeyPackageTBS', content: kpTbs, signature: kp.signature });
+    checks.push({ publicKey: key, label: 'LeafNodeTBS', content: leafTbs, signature: kp.leafNode.signature });
+    return checks.length - 2;
+  });
+  const ok = verifyWithLabelBatch(cs, checks);
+  return slots.map((i) => (i === null ? null : { keyPackage: ok[i] === true, leafNode: ok[i + 1] === true }));
 }
 
 /**
@@ -103,12 +137,12 @@ export interface KeyPackageValidationOptions {
  * credential support by every member) come when it is added (see applyProposals).
  */
 export function validateKeyPackageStandalone(cs: CipherSuite, keyPackage: KeyPackage, options: KeyPackageValidationOptions = {}): void {
-  validateKeyPackage(cs, keyPackage);
+  validateKeyPackage(cs, keyPackage, options.signatures?.keyPackage);
   const leaf = keyPackage.leafNode;
   // A malformed HPKE key would only fail later, when the committer seals the Welcome or a path secret to it.
   if (keyPackage.initKey.length !== cs.Npk) throw new MlsError('key_package_invalid', `the init_key has ${keyPackage.initKey.length} bytes, not ${cs.Npk}`);
   if (leaf.encryptionKey.length !== cs.Npk) throw new MlsError('key_package_invalid', `the encryption_key has ${leaf.encryptionKey.length} bytes, not ${cs.Npk}`);
-  if (!verifyLeafNodeSignature(cs, leaf, EMPTY, 0)) throw new MlsError('leaf_signature_invalid', "the KeyPackage's LeafNode signature does not verify");
+  if (!(options.signatures?.leafNode ?? verifyLeafNodeSignature(cs, leaf, EMPTY, 0))) throw new MlsError('leaf_signature_invalid', "the KeyPackage's LeafNode signature does not verify");
   for (const e of leaf.extensions) {
     if (!DEFAULT_EXTENSIONS.has(e.extensionType) && !leaf.capabilities.extensions.includes(e.extensionType)) {
       throw new MlsError('capabilities_invalid', `the KeyPackage leaf uses extension ${e.extensionType} without listing it in its capabilities`);

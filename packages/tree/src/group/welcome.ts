@@ -24,9 +24,15 @@ export function createWelcomeForMembers(cs: CipherSuite, input: WelcomeInput): W
   const encryptedGroupInfo = encryptGroupInfo(cs, welcomeSecret, input.groupInfo);
   const info = welcomeEncryptContext(encryptedGroupInfo);
   const psks = input.psks.map((p) => p.id);
-  const secrets = input.recipients.map((r) => {
-    const sealed = cs.hpkeSeal(r.initKey, info, EMPTY, encodeGroupSecrets({ joinerSecret: input.joinerSecret, pathSecret: r.pathSecret, psks }));
-    return { newMember: r.keyPackageRef, encryptedGroupSecrets: { kemOutput: sealed.kemOutput, ciphertext: sealed.ciphertext } };
+  const recipients = input.recipients.map((r) => ({
+    publicKey: r.initKey,
+    plaintext: encodeGroupSecrets({ joinerSecret: input.joinerSecret, pathSecret: r.pathSecret, psks }),
+  }));
+  // One batch: the info is hashed once and the node provider spreads the encapsulations over threads.
+  const sealed = cs.hpkeSealBatch ? cs.hpkeSealBatch(recipients, info, EMPTY) : recipients.map((r) => cs.hpkeSeal(r.publicKey, info, EMPTY, r.plaintext));
+  const secrets = input.recipients.map((r, i) => {
+    const s = sealed[i] as { kemOutput: Uint8Array; ciphertext: Uint8Array };
+    return { newMember: r.keyPackageRef, encryptedGroupSecrets: { kemOutput: s.kemOutput, ciphertext: s.ciphertext } };
   });
   return { cipherSuite: cs.id, secrets, encryptedGroupInfo };
 }
