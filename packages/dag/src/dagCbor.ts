@@ -36,6 +36,10 @@ const CID_TAG = 42;
 const EVENT_CID_PREFIX = [0x01, 0x71, 0x12, 0x20]; // CIDv1, dag-cbor, sha2-256, 32 bytes
 const MINIMUM = [24, 256, 65536, 2 ** 32]; // smallest argument that needs 1, 2, 4, 8 bytes
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// Short ASCII strings seen lately, by a hash of their bytes (a cache: a collision just replaces).
+const INTERN_MAX = 16;
+const INTERN_SLOTS = 256;
+const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
 
 class Walker {
   p = 0;
@@ -139,13 +143,29 @@ class Walker {
     const end = start + n;
     this.p = end;
     let ascii = true;
+    let hash = n;
     for (let i = start; i < end; i++) {
-      if ((b[i] as number) >= 0x80) {
+      const c = b[i] as number;
+      if (c >= 0x80) {
         ascii = false;
         break;
       }
+      hash = (Math.imul(hash, 31) + c) | 0;
     }
-    if (ascii) return n < 24 ? String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]) : utf8Strict.decode(b.subarray(start, end));
+    if (ascii) {
+      if (n > INTERN_MAX) return utf8Strict.decode(b.subarray(start, end));
+      // Map keys and kinds repeat in every event: reuse the string made last time for these bytes.
+      const slot = hash & (INTERN_SLOTS - 1);
+      const known = interned[slot];
+      if (known !== undefined && known.length === n) {
+        let same = true;
+        for (let i = 0; same && i < n; i++) same = known.charCodeAt(i) === b[start + i];
+        if (same) return known;
+      }
+      const made = String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+      interned[slot] = made;
+      return made;
+    }
     // A leading U+FEFF would be dropped by the reference decoder (TextDecoder's BOM handling), so
     // such a string never round-trips: it has no canonical encoding there, and is refused here too.
     if (b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) this.fail('non_canonical', 'a text string may not start with U+FEFF', at);

@@ -2,7 +2,7 @@ import type { AbstractChainedBatchWriteOptions, AbstractLevel } from 'abstract-l
 import type { CID } from 'multiformats/cid';
 import { EventError } from './errors.ts';
 import { HANDSHAKE_KINDS } from './event.ts';
-import type { CheckedEvent, EventBlock, EventKind, EventMeta, SuiteResolver } from './event.ts';
+import type { CheckedEvent, DagEvent, EventBlock, EventKind, EventMeta, SuiteResolver } from './event.ts';
 import { cidFromKey, cidKey } from './cid.ts';
 import { decodeEvent, getSigningPayload } from './eventCodec.ts';
 import { createInlineVerifier } from './verifyPool.ts';
@@ -88,12 +88,28 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const END = '~'; // sorts after every key character used ('!', hex digits)
 
-interface MetaRecord {
-  readonly g: string;
-  readonly k: EventKind;
-  readonly h: number;
-  readonly p: readonly string[];
-  readonly b?: string;
+/**
+ * Stored metadata of an event (JSON: g group, k kind, h height, p parent keys, b base key). It is
+ * also the KnownEvent validation looks up, through getters that JSON.stringify does not see, so a
+ * lookup allocates nothing.
+ */
+class MetaRecord implements KnownEvent {
+  constructor(
+    readonly g: string,
+    readonly k: EventKind,
+    readonly h: number,
+    readonly p: readonly string[],
+    readonly b: string | undefined,
+  ) {}
+  get group(): string {
+    return this.g;
+  }
+  get kind(): EventKind {
+    return this.k;
+  }
+  get height(): number {
+    return this.h;
+  }
 }
 
 interface GroupRecord {
@@ -118,17 +134,24 @@ function copyGroup(rec: GroupRecord): GroupRecord {
 
 /** Event record value: 4-byte metadata length, metadata JSON, then the block bytes. */
 function encodeRecord(meta: MetaRecord, block: Uint8Array): Uint8Array {
-  const m = enc.encode(JSON.stringify(meta));
-  const out = new Uint8Array(4 + m.length + block.length);
-  new DataView(out.buffer).setUint32(0, m.length);
-  out.set(m, 4);
-  out.set(block, 4 + m.length);
+  // The JSON is ASCII (store keys, a kind, numbers), so its length is its byte length: it is
+  // written straight into the record, one allocation per event.
+  const json = JSON.stringify(meta);
+  const out = new Uint8Array(4 + json.length + block.length);
+  const n = json.length;
+  out[0] = n >>> 24;
+  out[1] = (n >>> 16) & 255;
+  out[2] = (n >>> 8) & 255;
+  out[3] = n & 255;
+  enc.encodeInto(json, out.subarray(4, 4 + n));
+  out.set(block, 4 + n);
   return out;
 }
 
 function decodeRecordMeta(v: Uint8Array): MetaRecord {
   const n = new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0);
-  return JSON.parse(dec.decode(v.subarray(4, 4 + n))) as MetaRecord;
+  const r = JSON.parse(dec.decode(v.subarray(4, 4 + n))) as { g: string; k: EventKind; h: number; p: string[]; b?: string };
+  return new MetaRecord(r.g, r.k, r.h, r.p, r.b);
 }
 
 function decodeRecordBlock(v: Uint8Array): Uint8Array {
@@ -136,7 +159,19 @@ function decodeRecordBlock(v: Uint8Array): Uint8Array {
   return v.subarray(4 + n);
 }
 
-type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+type ChainedBatch = ReturnType<DagDb['batch']>;
+const NO_RECORDS: ReadonlyMap<string, MetaRecord> = new Map();
+const NO_BLOCKS: ReadonlyMap<string, Uint8Array> = new Map();
+/** Chunks prepared (decoded, records read, signatures sent to the verifier) ahead of the one being stored. */
+const PIPELINE_DEPTH = 3;
+
+/** Keys of the records an event refers to: itself, its parents, base and resolved commits. */
+function refsOf(key: string, event: DagEvent): string[] {
+  const refs = [key, ...event.parents.map(cidKey)];
+  if (event.base) refs.push(cidKey(event.base));
+  for (const r of event.resolves ?? []) refs.push(cidKey(r));
+  return refs;
+}
 
 
 /** Fixed-width hex height, so key order is height order. */
@@ -213,6 +248,9 @@ export class DagStore {
   readonly #groups = new Map<string, GroupRecord>();
   #overlay = new Map<string, MetaRecord>();
   #overlayBlocks = new Map<string, Uint8Array>();
+  // The batch being written while the next one fills (see #ingest's flush).
+  #writingOverlay: ReadonlyMap<string, MetaRecord> = NO_RECORDS;
+  #writingBlocks: ReadonlyMap<string, Uint8Array> = NO_BLOCKS;
   #absent = new Set<string>();
   #lock: Promise<unknown> = Promise.resolve();
   readonly #verifier: BatchVerifier;
@@ -267,7 +305,7 @@ export class DagStore {
     return this.#exclusive(async () => {
       const blocks: IncomingBlock[] = [];
       for (const e of this.pending.entries()) {
-        const stillMissing = [...e.missing].filter((k) => !this.#overlay.has(k) && !this.#cache.has(k));
+        const stillMissing = [...e.missing].filter((k) => !this.#known(k));
         const known = await this.db.getMany(stillMissing.map((k) => `e!${k}`));
         if (known.every((v) => v !== undefined)) {
           this.pending.remove(e.key);
@@ -279,58 +317,74 @@ export class DagStore {
   }
 
   async #ingest(blocks: Iterable<IncomingBlock>, options: IngestOptions): Promise<AddResult[]> {
-    const pool = options.pool ?? (options.dryRun ? new PendingPool(this.#opts.pending) : this.pending);
+    const dryRun = options.dryRun === true;
+    const pool = options.pool ?? (dryRun ? new PendingPool(this.#opts.pending) : this.pending);
     const verifier = this.#verifier;
     const batchSize = this.#opts.batchSize ?? 256;
     const results: AddResult[] = [];
-    let ops: BatchOp[] = [];
+    // The batch being filled; the previous one may still be writing meanwhile (see flush).
+    let batch: ChainedBatch | undefined;
     let acceptedInBatch = 0;
     const dirtyGroups = new Set<string>();
-    const groupSnapshot = new Map<string, GroupRecord | undefined>();
+    // Group records as they were before the batch being filled first touched them.
+    let snapshots = new Map<string, GroupRecord | undefined>();
+    let writing: { done: Promise<void>; snapshots: Map<string, GroupRecord | undefined> } | undefined;
 
+    /** Waits for the write in flight; its events are then durable and move to the cache. */
+    const settle = async (): Promise<void> => {
+      const w = writing;
+      if (!w) return;
+      await w.done;
+      writing = undefined;
+    };
+
+    /**
+     * Starts writing the filled batch (after the previous write ends) and returns without waiting
+     * for it, so the next events are validated while LevelDB writes: one write in flight at most.
+     */
     const flush = async (): Promise<void> => {
-      if (options.dryRun || ops.length === 0) return;
+      if (dryRun || !batch) return;
+      await settle();
       for (const g of dirtyGroups) {
         const rec = this.#groups.get(g);
-        if (rec) ops.push({ type: 'put', key: `g!${g}`, value: encodeGroup(rec) });
+        if (rec) batch.put(`g!${g}`, encodeGroup(rec));
       }
-      // A chained batch costs about half as much per operation as an array batch in abstract-level.
-      const batch = this.db.batch();
-      for (const op of ops) {
-        if (op.type === 'put') batch.put(op.key, op.value);
-        else batch.del(op.key);
-      }
-      const writeOptions: AbstractChainedBatchWriteOptions & { sync?: boolean } = { sync: this.#opts.sync === true };
-      await batch.write(writeOptions);
-      for (const [k, r] of this.#overlay) this.#remember(k, r);
+      const b = batch;
+      const written = this.#overlay;
+      batch = undefined;
+      this.#writingOverlay = written;
+      this.#writingBlocks = this.#overlayBlocks;
       this.#overlay = new Map();
       this.#overlayBlocks = new Map();
+      const done = b.write({ sync: this.#opts.sync === true } as AbstractChainedBatchWriteOptions).then(() => {
+        for (const [k, r] of written) this.#remember(k, r);
+        this.#writingOverlay = NO_RECORDS;
+        this.#writingBlocks = NO_BLOCKS;
+      });
+      done.catch(() => undefined); // awaited by settle(); avoid an unhandled rejection meanwhile
+      writing = { done, snapshots };
+      snapshots = new Map();
       dirtyGroups.clear();
-      groupSnapshot.clear();
-      ops = [];
       acceptedInBatch = 0;
     };
 
     const accept = (checked: CheckedEvent, key: string, group: string, height: number): void => {
       const { event } = checked;
-      const rec: MetaRecord = {
-        g: group,
-        k: event.kind,
-        h: height,
-        p: event.parents.map(cidKey),
-        ...(event.base ? { b: cidKey(event.base) } : {}),
-      };
+      const rec = new MetaRecord(group, event.kind, height, event.parents.map(cidKey), event.base ? cidKey(event.base) : undefined);
       this.#overlay.set(key, rec);
       this.#overlayBlocks.set(key, checked.bytes);
-      ops.push({ type: 'put', key: `e!${key}`, value: encodeRecord(rec, checked.bytes) });
-      ops.push({ type: 'put', key: `t!${group}!${heightKey(height)}!${key}`, value: EMPTY });
-      for (const p of rec.p) ops.push({ type: 'put', key: `c!${p}!${key}`, value: EMPTY });
-      if (rec.b !== undefined && HANDSHAKE_KINDS.has(event.kind)) {
-        ops.push({ type: 'put', key: `f!${group}!${rec.b}!${key}`, value: enc.encode(event.kind) });
+      this.#absent.delete(key);
+      if (!dryRun) {
+        // A chained batch costs about half as much per operation as an array batch in abstract-level.
+        const b = (batch ??= this.db.batch());
+        b.put(`e!${key}`, encodeRecord(rec, checked.bytes));
+        b.put(`t!${group}!${heightKey(height)}!${key}`, EMPTY);
+        for (const p of rec.p) b.put(`c!${p}!${key}`, EMPTY);
+        if (rec.b !== undefined && HANDSHAKE_KINDS.has(event.kind)) b.put(`f!${group}!${rec.b}!${key}`, enc.encode(event.kind));
       }
-      if (!groupSnapshot.has(group)) {
+      if (!snapshots.has(group)) {
         const g = this.#groups.get(group);
-        groupSnapshot.set(group, g ? copyGroup(g) : undefined);
+        snapshots.set(group, g ? copyGroup(g) : undefined);
       }
       if (event.kind === 'genesis') this.#groups.set(group, { suite: event.suite ?? 0, events: 0, heads: new Set() });
       const g = this.#groups.get(group);
@@ -352,16 +406,18 @@ export class DagStore {
     const verifiedCtx: ValidationContext = { ...unverified, signatureVerified: true };
     const ctx = (signatureVerified: boolean): ValidationContext => (signatureVerified ? verifiedCtx : unverified);
 
-    // One offered or released event: returns nothing, appends results, queues released events.
+    // Events released from the pool by an accept, processed right after the event that freed them.
     const work: { checked: CheckedEvent; verified: boolean }[] = [];
-    const processOne = async (checked: CheckedEvent, verified: boolean): Promise<void> => {
+
+    // One offered or released event. Synchronous unless a record must be read or the authorize hook
+    // is asynchronous: no promise per event on the common path.
+    const processOne = (checked: CheckedEvent, verified: boolean): void | Promise<void> => {
       const key = cidKey(checked.cid);
-      const { event } = checked;
-      const refs = [key, ...event.parents.map(cidKey)];
-      if (event.base) refs.push(cidKey(event.base));
-      for (const r of event.resolves ?? []) refs.push(cidKey(r));
-      // Usually every record was loaded when the chunk was prepared: skip the await (a promise per event).
-      if (this.#needsLoad(refs)) await this.#ensureLoaded(refs);
+      if (this.#needsLoadFor(key, checked.event)) return this.#ensureLoaded(refsOf(key, checked.event)).then(() => processLoaded(checked, key, verified));
+      return processLoaded(checked, key, verified);
+    };
+
+    const processLoaded = (checked: CheckedEvent, key: string, verified: boolean): void | Promise<void> => {
       if (this.#lookupSync(key)) {
         results.push({ status: 'duplicate', cid: checked.cid });
         return;
@@ -371,8 +427,14 @@ export class DagStore {
         results.push({ status: 'pending', cid: checked.cid, missing: [...existing.missing].sort().map(cidFromKey) });
         return;
       }
-      const groupKey = event.group ? cidKey(event.group) : key;
-      if (event.group && !this.#groups.has(groupKey)) await this.#ensureGroup(groupKey);
+      const group = checked.event.group;
+      const groupKey = group ? cidKey(group) : key;
+      if (group && !this.#groups.has(groupKey)) return this.#ensureGroup(groupKey).then(() => processInGroup(checked, key, groupKey, verified));
+      return processInGroup(checked, key, groupKey, verified);
+    };
+
+    const processInGroup = (checked: CheckedEvent, key: string, groupKey: string, verified: boolean): void | Promise<void> => {
+      const { event } = checked;
       const outcome = validateEvent(checked, ctx(verified));
       if (outcome.status === 'missing') {
         // Verify now when the group is known, so forged events never occupy the pool.
@@ -387,26 +449,36 @@ export class DagStore {
         for (const e of evicted) results.push(evictedResult(e, pool));
         return;
       }
-      if (HANDSHAKE_KINDS.has(event.kind) && this.#opts.authorize) {
-        const ok = await this.#opts.authorize({ checked, group: cidFromKey(outcome.group), height: outcome.height });
+      const finish = (ok: boolean): void => {
         if (!ok) throw new EventError('unauthorized', `the author was not allowed to make this ${event.kind} in its base epoch`, checked.cid.toString());
+        accept(checked, key, outcome.group, outcome.height);
+        results.push({ status: 'accepted', cid: checked.cid, height: outcome.height });
+        for (const ready of pool.release(key)) work.push({ checked: ready.checked, verified: ready.signatureVerified });
+      };
+      if (HANDSHAKE_KINDS.has(event.kind) && this.#opts.authorize) {
+        const ok = this.#opts.authorize({ checked, group: cidFromKey(outcome.group), height: outcome.height });
+        if (typeof ok !== 'boolean') return ok.then(finish);
+        return finish(ok);
       }
-      accept(checked, key, outcome.group, outcome.height);
-      results.push({ status: 'accepted', cid: checked.cid, height: outcome.height });
-      for (const ready of pool.release(key)) work.push({ checked: ready.checked, verified: ready.signatureVerified });
+      return finish(true);
     };
 
-    const runOne = async (checked: CheckedEvent, verified: boolean): Promise<void> => {
+    const reject = (checked: CheckedEvent, e: unknown): void => {
+      if (!(e instanceof EventError)) throw e;
+      results.push({ status: 'rejected', cid: checked.cid, error: e });
+    };
+    const runOne = (checked: CheckedEvent, verified: boolean): void | Promise<void> => {
       try {
-        await processOne(checked, verified);
+        const pending = processOne(checked, verified);
+        if (pending) return pending.catch((e: unknown) => reject(checked, e));
       } catch (e) {
-        if (!(e instanceof EventError)) throw e;
-        results.push({ status: 'rejected', cid: checked.cid, error: e });
+        reject(checked, e);
       }
     };
 
-    // A chunk is prepared (decoded, its records loaded in one read, its signatures handed to the
-    // verifier) while the previous chunk is validated and stored, so verification can run in parallel.
+    // Chunks are prepared (decoded, their records loaded in one read, their signatures handed to the
+    // verifier) up to PIPELINE_DEPTH chunks ahead of the one being validated and stored, so worker
+    // threads always have signatures queued while this thread works.
     interface Prepared {
       chunk: IncomingBlock[];
       decoded: (CheckedEvent | EventError)[];
@@ -433,7 +505,7 @@ export class DagStore {
         else if (d.event.suite !== undefined) genesisSuites.set(cidKey(d.cid), d.event.suite);
       }
       await this.#ensureLoaded(keys);
-      for (const g of groups) await this.#ensureGroup(g);
+      for (const g of groups) if (!this.#groups.has(g)) await this.#ensureGroup(g);
       const jobs: VerifyJob[] = [];
       const owners: CheckedEvent[] = [];
       const trusted: CheckedEvent[] = [];
@@ -452,43 +524,48 @@ export class DagStore {
         const out = new Map<CheckedEvent, EventError | true>(trusted.map((d) => [d, true]));
         vs.forEach((v, i) => {
           const d = owners[i] as CheckedEvent;
-          const label = d.cid.toString();
           if (v === true) out.set(d, true);
-          else if (v === false) out.set(d, new EventError('bad_signature', `signature does not verify under the author key (suite ${jobs[i]?.suite})`, label));
-          else if (typeof v === 'string') out.set(d, new EventError('bad_author_key', `author key is not a valid suite ${jobs[i]?.suite} signature key: ${v}`, label));
+          else if (v === false) out.set(d, new EventError('bad_signature', `signature does not verify under the author key (suite ${jobs[i]?.suite})`, d.cid.toString()));
+          else if (typeof v === 'string') out.set(d, new EventError('bad_author_key', `author key is not a valid suite ${jobs[i]?.suite} signature key: ${v}`, d.cid.toString()));
         });
         return out;
       });
-      verdicts.catch(() => undefined); // awaited in process(); avoid an unhandled rejection meanwhile
+      verdicts.catch(() => undefined); // awaited in processPrepared(); avoid an unhandled rejection meanwhile
       return { chunk, decoded, verdicts };
     };
 
     const processPrepared = async (prepared: Prepared): Promise<void> => {
       const verdicts = await prepared.verdicts;
-      for (const [i, d] of prepared.decoded.entries()) {
+      const { chunk, decoded } = prepared;
+      for (let i = 0; i < decoded.length; i++) {
+        const d = decoded[i] as CheckedEvent | EventError;
         if (d instanceof EventError) {
-          const cid = prepared.chunk[i]?.cid;
+          const cid = chunk[i]?.cid;
           results.push({ status: 'rejected', ...(cid ? { cid } : {}), error: d });
           continue;
         }
         const verdict = verdicts.get(d);
         if (verdict instanceof EventError) results.push({ status: 'rejected', cid: d.cid, error: verdict });
-        else await runOne(d, verdict === true);
+        else {
+          const pending = runOne(d, verdict === true);
+          if (pending) await pending;
+        }
         while (work.length > 0) {
           const next = work.shift()!;
-          await runOne(next.checked, next.verified);
+          const pending = runOne(next.checked, next.verified);
+          if (pending) await pending;
         }
       }
       if (acceptedInBatch >= batchSize) await flush();
     };
 
+    let failed = true;
     try {
+      const ahead: Prepared[] = [];
       let chunk: IncomingBlock[] = [];
-      let previous: Prepared | undefined;
       const feed = async (c: IncomingBlock[]): Promise<void> => {
-        const next = await prepare(c);
-        if (previous) await processPrepared(previous);
-        previous = next;
+        ahead.push(await prepare(c));
+        while (ahead.length > PIPELINE_DEPTH) await processPrepared(ahead.shift()!);
       };
       for (const block of blocks) {
         chunk.push(block);
@@ -498,17 +575,35 @@ export class DagStore {
         }
       }
       if (chunk.length > 0) await feed(chunk);
-      if (previous) await processPrepared(previous);
+      while (ahead.length > 0) await processPrepared(ahead.shift()!);
       await flush();
+      await settle();
+      failed = false;
     } finally {
-      if (options.dryRun || ops.length > 0) {
-        // Nothing of this call stays visible unless written: drop the overlay and restore group counts.
-        for (const [g, snap] of groupSnapshot) {
-          if (snap) this.#groups.set(g, snap);
-          else this.#groups.delete(g);
+      if (failed || dryRun) {
+        // Nothing of this call stays visible unless written: drop what was not written and restore
+        // the group records (the oldest snapshot wins: it is the state before any unwritten batch).
+        let writeFailed = false;
+        if (writing) {
+          try {
+            await writing.done;
+          } catch {
+            writeFailed = true;
+          }
         }
+        const restore = (snaps: Map<string, GroupRecord | undefined>): void => {
+          for (const [g, snap] of snaps) {
+            if (snap) this.#groups.set(g, snap);
+            else this.#groups.delete(g);
+          }
+        };
+        restore(snapshots);
+        if (writeFailed && writing) restore(writing.snapshots);
+        batch?.close().catch(() => undefined);
         this.#overlay = new Map();
         this.#overlayBlocks = new Map();
+        this.#writingOverlay = NO_RECORDS;
+        this.#writingBlocks = NO_BLOCKS;
       }
       this.#absent.clear();
     }
@@ -524,18 +619,31 @@ export class DagStore {
   }
 
   #lookupSync(key: string): KnownEvent | undefined {
-    const r = this.#overlay.get(key) ?? this.#cache.get(key);
-    return r ? { group: r.g, kind: r.k, height: r.h } : undefined;
+    return this.#known(key);
   }
 
-  #needsLoad(keys: readonly string[]): boolean {
-    for (const k of keys) if (!this.#overlay.has(k) && !this.#cache.has(k) && !this.#absent.has(k)) return true;
+  /** Metadata of an event held in memory: unwritten, being written, or cached. */
+  #known(key: string): MetaRecord | undefined {
+    return this.#overlay.get(key) ?? this.#writingOverlay.get(key) ?? this.#cache.get(key);
+  }
+
+  /** True when the key's record must still be read (neither in memory nor known to be absent). */
+  #unresolved(key: string): boolean {
+    return !this.#overlay.has(key) && !this.#writingOverlay.has(key) && !this.#cache.has(key) && !this.#absent.has(key);
+  }
+
+  /** True when some record an event refers to (itself, parents, base, resolved commits) must still be read. */
+  #needsLoadFor(key: string, event: DagEvent): boolean {
+    if (this.#unresolved(key)) return true;
+    for (const p of event.parents) if (this.#unresolved(cidKey(p))) return true;
+    if (event.base && this.#unresolved(cidKey(event.base))) return true;
+    for (const r of event.resolves ?? []) if (this.#unresolved(cidKey(r))) return true;
     return false;
   }
 
   /** Loads metadata records of the given keys into the cache (or marks them absent). */
   async #ensureLoaded(keys: readonly string[]): Promise<void> {
-    const todo = keys.filter((k) => !this.#overlay.has(k) && !this.#cache.has(k) && !this.#absent.has(k));
+    const todo = keys.filter((k) => this.#unresolved(k));
     if (todo.length === 0) return;
     const values = await this.db.getMany(todo.map((k) => `e!${k}`));
     todo.forEach((k, i) => {
@@ -556,7 +664,7 @@ export class DagStore {
   }
 
   async #getRecord(key: string): Promise<MetaRecord | undefined> {
-    const r = this.#overlay.get(key) ?? this.#cache.get(key);
+    const r = this.#known(key);
     if (r) return r;
     const v = await this.db.get(`e!${key}`);
     if (v === undefined) return undefined;
@@ -573,7 +681,7 @@ export class DagStore {
   /** Stored block bytes of an event. */
   async getBlock(cid: CID): Promise<Uint8Array | undefined> {
     const key = cidKey(cid);
-    const overlay = this.#overlayBlocks.get(key);
+    const overlay = this.#overlayBlocks.get(key) ?? this.#writingBlocks.get(key);
     if (overlay) return overlay;
     const v = await this.db.get(`e!${key}`);
     return v ? decodeRecordBlock(v) : undefined;

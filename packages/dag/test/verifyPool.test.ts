@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as dagCbor from '@ipld/dag-cbor';
 import { createWorkerVerifier, generateDag } from '../src/index.ts';
+import { packVerifyJobs, unpackVerifyJobs } from '../src/verifyPool.ts';
 import { codeOf, newStore, snapshot } from './helpers.ts';
 
 describe('worker verifier', () => {
@@ -23,5 +24,14 @@ describe('worker verifier', () => {
     } finally {
       await verifier.close();
     }
+  });
+
+  it('packs a batch of jobs into one transferable buffer and back', () => {
+    const jobs = [
+      { suite: 1, key: new Uint8Array([1, 2, 3]), payload: new Uint8Array(70_000).fill(9), sig: new Uint8Array([4, 5]) },
+      { suite: 0xffff, key: new Uint8Array(0), payload: new Uint8Array([7]), sig: new Uint8Array(64).fill(1) },
+    ];
+    expect(unpackVerifyJobs(packVerifyJobs(jobs))).toEqual(jobs);
+    expect(unpackVerifyJobs(packVerifyJobs([]))).toEqual([]);
   });
 });
