@@ -9,12 +9,26 @@ export const SHA2_256_CODE = 0x12;
 
 const CID_PREFIX = new Uint8Array([0x01, DAG_CBOR_CODE, SHA2_256_CODE, 0x20]);
 
+// CID bytes are cut from 4 KiB slabs, as Node cuts small Buffers from its pool: a 36-byte array of
+// its own would live on the V8 heap and be copied out of it again when the CID takes views of it.
+const SLAB_SIZE = 4096;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+function takeCidBytes(): Uint8Array {
+  if (slabUsed + 36 > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  slabUsed += 36;
+  return slab.subarray(slabUsed - 36, slabUsed);
+}
+
 /** CIDv1 (dag-cbor, sha2-256) of the given block bytes. */
 export function computeCid(bytes: Uint8Array): CID {
   // node:crypto keeps hashing synchronous, so validation stays a pure synchronous function.
   // The CID bytes are built in place (prefix, then digest): one allocation instead of the several
   // of Digest.create and CID.createV1.
-  const out = new Uint8Array(36);
+  const out = takeCidBytes();
   out.set(CID_PREFIX, 0);
   out.set(hash('sha256', bytes, 'buffer'), 4); // one-shot: no Hash object per block
   return new CID(1, DAG_CBOR_CODE, new Digest.Digest(SHA2_256_CODE, 32, out.subarray(4), out.subarray(2)), out);

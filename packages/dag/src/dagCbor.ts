@@ -211,9 +211,10 @@ class Walker {
     const raw = this.value(0) as Uint8Array;
     if (raw[0] !== 0) this.fail('unsupported', 'a CID byte string must start with 0x00', bytesAt);
     if (raw.length === 37 && raw[1] === EVENT_CID_PREFIX[0] && raw[2] === EVENT_CID_PREFIX[1] && raw[3] === EVENT_CID_PREFIX[2] && raw[4] === EVENT_CID_PREFIX[3]) {
-      // The event CID form: build it directly (CID.decode parses varints and copies twice).
-      const bytes = raw.slice(1);
-      return new CID(1, 0x71, new Digest(0x12, 32, bytes.subarray(4), bytes.subarray(2)), bytes);
+      // The event CID form: built directly on a view of the input (CID.decode parses varints and
+      // copies; a 36-byte copy would also be moved off the V8 heap by the views a CID takes of it).
+      const bytes = raw.subarray(1);
+      return new CID(1, 0x71, new Digest(0x12, 32, raw.subarray(5), raw.subarray(3)), bytes);
     }
     let cid: CID;
     try {
@@ -249,8 +250,8 @@ class Walker {
  * Decodes bytes that must be exactly one item of strict, canonical DAG-CBOR: shortest-form integers
  * and lengths, map keys text only, sorted length-first then bytewise, no duplicates, no
  * indefinite lengths, only tag 42 holding a valid CID, no undefined, NaN or infinities, floats in
- * 64 bits, valid UTF-8 text, and nothing after the item. Byte strings in the result are views
- * into `bytes` (not copies). Throws DagCborError.
+ * 64 bits, valid UTF-8 text, and nothing after the item. Byte strings in the result, and the bytes
+ * of event CIDs, are views into `bytes` (not copies). Throws DagCborError.
  */
 export function decodeDagCborStrict(bytes: Uint8Array): unknown {
   // A Buffer (or other subclass) is viewed as a plain Uint8Array, so byte strings come out plain.
