@@ -126,6 +126,24 @@ describe('an add of many KeyPackages (signatures verified as one batch)', () => 
   });
 });
 
+describe('key uniqueness across competing commits of one epoch', () => {
+  it('a key added on one branch is a duplicate there but not on a sibling branch', () => {
+    let s0 = createCommit(founder('f'), { add: [member('a').keyPackage, member('b').keyPackage] }).state;
+    s0 = createCommit(s0, { update: true }).state; // the key index now follows the chain
+    const x = member('x').keyPackage;
+    const s1 = createCommit(s0, { add: [x] }).state;
+    // Same epoch, other branch: x is not a member there, so adding it again is fine.
+    const sibling = createCommit(s0, { add: [x] });
+    expect(sibling.added.map((m) => m.leafIndex)).toEqual([3]);
+    // On the branch where x is a member, its keys are taken.
+    const before = fingerprint(s1);
+    expectCode(() => createCommit(s1, { add: [x] }), 'duplicate_signature_key');
+    expect(fingerprint(s1)).toBe(before);
+    // And the sibling branch, after its own add, rejects x too.
+    expectCode(() => createCommit(sibling.state, { add: [x] }), 'duplicate_signature_key');
+  });
+});
+
 describe('a three-member group', () => {
   it('adds, updates, removes, exchanges messages and agrees on secrets', () => {
     let a = founder('a');

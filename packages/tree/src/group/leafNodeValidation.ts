@@ -61,16 +61,26 @@ export interface LeafCheckGroup {
 }
 
 /**
- * Which leaf holds each signature and encryption key, and per credential type how many members
- * use it and how many cannot handle it. Built once (O(N)) for a tree and then handed forward to
- * the next epoch's tree with only the changed leaves patched, so a commit costs O(changes).
+ * Which leaves hold each signature and encryption key, shared by a whole lineage of trees (an
+ * epoch's tree and every tree derived from it by commits): a key maps to every leaf that held it
+ * in some tree of the lineage, and a lookup keeps only the leaves whose LeafNode in the tree at
+ * hand really has that key. So one index serves competing commits on the same epoch (forks) as
+ * well as the chain, and a commit costs O(changed leaves), never an O(N) rebuild.
  */
+interface KeyLineage {
+  readonly sig: Map<string, number[]>;
+  readonly enc: Map<string, number[]>;
+  /** Leaf entries over both maps; the lineage is rebuilt for a new tree once stale ones dominate. */
+  entries: number;
+}
+
+/** A tree's view of its lineage, plus its own per-credential-type counts (small maps). */
 interface LeafKeyIndex {
-  owner: RatchetTree;
-  readonly sig: Map<string, number>;
-  readonly enc: Map<string, number>;
-  readonly credCount: Map<number, number>;
-  readonly unsupported: Map<number, number>;
+  readonly lineage: KeyLineage;
+  /** Members per credential type. */
+  readonly credCount: ReadonlyMap<number, number>;
+  /** Members per credential type they do not support. */
+  readonly unsupported: ReadonlyMap<number, number>;
 }
 
 const KNOWN_CREDENTIALS = [1, 2];
@@ -85,46 +95,64 @@ function countLeaf(credCount: Map<number, number>, unsupported: Map<number, numb
   for (const t of KNOWN_CREDENTIALS) if (!leaf.capabilities.credentials.includes(t)) bump(unsupported, t, d);
 }
 
-/** The key index of `tree`, building it when the tree has none (or handed it on to a newer tree). */
+function addHolder(lineage: KeyLineage, m: Map<string, number[]>, key: string, l: number): void {
+  const holders = m.get(key);
+  if (holders === undefined) m.set(key, [l]);
+  else if (holders.includes(l)) return;
+  else holders.push(l);
+  lineage.entries++;
+}
+
+/** The key index of `tree`, building a fresh lineage (O(N)) when the tree has none. */
 function indexFor(tree: RatchetTree): LeafKeyIndex {
   const found = indexes.get(tree);
-  if (found && found.owner === tree) return found;
-  const idx: LeafKeyIndex = { owner: tree, sig: new Map(), enc: new Map(), credCount: new Map(), unsupported: new Map() };
+  if (found) return found;
+  const lineage: KeyLineage = { sig: new Map(), enc: new Map(), entries: 0 };
+  const credCount = new Map<number, number>();
+  const unsupported = new Map<number, number>();
   tree.leaves.forEach((leaf, l) => {
     if (!leaf) return;
-    idx.sig.set(toHex(leaf.signatureKey), l);
-    idx.enc.set(toHex(leaf.encryptionKey), l);
-    countLeaf(idx.credCount, idx.unsupported, leaf, 1);
+    addHolder(lineage, lineage.sig, toHex(leaf.signatureKey), l);
+    addHolder(lineage, lineage.enc, toHex(leaf.encryptionKey), l);
+    countLeaf(credCount, unsupported, leaf, 1);
   });
+  const idx: LeafKeyIndex = { lineage, credCount, unsupported };
   indexes.set(tree, idx);
   return idx;
 }
 
+/** Leaves of `tree` whose signature (or encryption) key is `key` (hex of `bytes`), per the index. */
+function holdersOf(idx: LeafKeyIndex, tree: RatchetTree, kind: 'sig' | 'enc', key: string, bytes: Uint8Array): number[] {
+  const candidates = (kind === 'sig' ? idx.lineage.sig : idx.lineage.enc).get(key) ?? [];
+  return candidates.filter((l) => {
+    const leaf = tree.leaves[l];
+    return leaf != null && bytesEqual(kind === 'sig' ? leaf.signatureKey : leaf.encryptionKey, bytes);
+  });
+}
+
 /**
- * Moves `from`'s key index (if it has one) to `to`, patching the leaves in `changed`. The index
- * is owned by one tree at a time: `from` rebuilds its own if it is ever checked again (a fork).
+ * Gives `to` (a tree derived from `from` by changing the leaves in `changed`) the key index of
+ * `from`'s lineage, if `from` has one. `from` keeps its index: a competing commit on the same
+ * epoch finds it too. When stale entries dominate the lineage, `to` starts a fresh one when needed.
  */
 export function handOverLeafKeyIndex(from: RatchetTree, to: RatchetTree, changed: Iterable<number>): void {
   const idx = indexes.get(from);
-  if (!idx || idx.owner !== from) return;
+  if (!idx || indexes.has(to)) return;
+  const lineage = idx.lineage;
+  if (lineage.entries > 4 * to.leafCount + 1024) return;
+  const credCount = new Map(idx.credCount);
+  const unsupported = new Map(idx.unsupported);
   for (const l of new Set(changed)) {
     const old = from.leaves[l] ?? null;
-    if (old) {
-      const sk = toHex(old.signatureKey);
-      if (idx.sig.get(sk) === l) idx.sig.delete(sk);
-      const ek = toHex(old.encryptionKey);
-      if (idx.enc.get(ek) === l) idx.enc.delete(ek);
-      countLeaf(idx.credCount, idx.unsupported, old, -1);
-    }
+    if (old) countLeaf(credCount, unsupported, old, -1);
     const now = to.leaves[l] ?? null;
     if (now) {
-      idx.sig.set(toHex(now.signatureKey), l);
-      idx.enc.set(toHex(now.encryptionKey), l);
-      countLeaf(idx.credCount, idx.unsupported, now, 1);
+      addHolder(lineage, lineage.sig, toHex(now.signatureKey), l);
+      addHolder(lineage, lineage.enc, toHex(now.encryptionKey), l);
+      countLeaf(credCount, unsupported, now, 1);
     }
   }
-  idx.owner = to;
-  indexes.set(to, idx);
+  indexes.set(to, { lineage, credCount, unsupported });
 }
 
 /**
@@ -228,21 +256,25 @@ export class LeafChecker {
         throw new MlsError('capabilities_invalid', `the LeafNode does not support credential type ${t} used by other members`);
       }
     }
-    this.checkUnique(base.sig, this.sig, toHex(leaf.signatureKey), at, 'duplicate_signature_key', 'signature');
-    this.checkUnique(base.enc, this.enc, toHex(leaf.encryptionKey), at, 'duplicate_encryption_key', 'encryption');
+    this.checkUnique(base, 'sig', this.sig, leaf.signatureKey, at, 'duplicate_signature_key', 'signature');
+    this.checkUnique(base, 'enc', this.enc, leaf.encryptionKey, at, 'duplicate_encryption_key', 'encryption');
   }
 
   private checkUnique(
-    base: Map<string, number>,
+    base: LeafKeyIndex,
+    kind: 'sig' | 'enc',
     overlay: Map<string, number>,
-    key: string,
+    bytes: Uint8Array,
     at: number,
     code: 'duplicate_signature_key' | 'duplicate_encryption_key',
     what: string,
   ): void {
+    const key = toHex(bytes);
     const o = overlay.get(key);
     if (o !== undefined && o !== at) throw new MlsError(code, `member ${o} already uses this ${what} key`);
-    const b = base.get(key);
-    if (b !== undefined && b !== at && !this.replaced.has(b)) throw new MlsError(code, `member ${b} already uses this ${what} key`);
+    for (const b of holdersOf(base, this.tree, kind, key, bytes)) {
+      if (b !== at && !this.replaced.has(b)) throw new MlsError(code, `member ${b} already uses this ${what} key`);
+    }
   }
+
 }

@@ -9,10 +9,23 @@ export interface Commit {
   readonly path: UpdatePath | null;
 }
 
+// A Commit with an UpdatePath is a few KB (one HPKE ciphertext per copath node), and one commit is
+// written three or four times: in the signed FramedContentTBS, the membership tag, the transcript
+// hash input and the MLSMessage. Commit values are immutable (readonly all the way down), so the
+// bytes of the first write are kept, weakly, and copied into the later ones.
+const encodings = new WeakMap<Commit, Uint8Array>();
+
 /** Writes a Commit. */
 export function writeCommit(w: Writer, c: Commit): void {
-  w.vector(c.proposals, writeProposalOrRef);
-  w.optional(c.path, writeUpdatePath);
+  let bytes = encodings.get(c);
+  if (bytes === undefined) {
+    bytes = encode((inner) => {
+      inner.vector(c.proposals, writeProposalOrRef);
+      inner.optional(c.path, writeUpdatePath);
+    });
+    encodings.set(c, bytes);
+  }
+  w.raw(bytes);
 }
 
 /** Reads a Commit. */
@@ -22,7 +35,7 @@ export function readCommit(r: Reader): Commit {
   return { proposals, path };
 }
 
-/** TLS encoding of a Commit. */
+/** TLS encoding of a Commit (a fresh copy the caller may change). */
 export function encodeCommit(c: Commit): Uint8Array {
   return encode((w) => writeCommit(w, c));
 }
