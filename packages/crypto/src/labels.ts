@@ -1,5 +1,5 @@
 // RFC 9420 section 5 labelled operations, written once over the CipherSuite interface.
-import { Writer, utf8 } from '@weft/codec';
+import { Writer, encodeVarint, utf8 } from '@weft/codec';
 import type { CipherSuite, HpkeCiphertext, SignatureCheck } from './cipherSuite.ts';
 import { verifyEach } from './checks.ts';
 import { CryptoError } from './errors.ts';
@@ -24,13 +24,38 @@ export function refHash(cs: CipherSuite, label: string, value: Uint8Array): Uint
   return cs.hash(new Writer(value.length + label.length + 8).opaque(utf8(label)).opaque(value).finish());
 }
 
+// KDFLabel starts with uint16 length || opaque label<V>; for the few (label, length) pairs in use
+// that prefix is encoded once, so a derivation only appends the context (the secret tree and
+// sender data derive five of these per message).
+const kdfLabelPrefixes = new Map<string, Map<number, Uint8Array>>();
+function kdfLabelPrefix(label: string, length: number): Uint8Array {
+  let byLength = kdfLabelPrefixes.get(label);
+  let prefix = byLength?.get(length);
+  if (prefix === undefined) {
+    const name = mlsLabel(label);
+    prefix = new Writer(name.length + 8).u16(length).opaque(name).finish();
+    if (byLength === undefined && kdfLabelPrefixes.size < 1024) {
+      byLength = new Map();
+      kdfLabelPrefixes.set(label, byLength);
+    }
+    if (byLength !== undefined && byLength.size < 64) byLength.set(length, prefix);
+  }
+  return prefix;
+}
+
 /** ExpandWithLabel(secret, label, context, length) = HKDF-Expand(secret, KDFLabel, length). */
 export function expandWithLabel(cs: CipherSuite, secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
   if (!Number.isInteger(length) || length < 0 || length > 0xffff) {
     throw new CryptoError('invalid_length', `ExpandWithLabel length must be a uint16, got ${length}`);
   }
-  const name = mlsLabel(label);
-  const kdfLabel = new Writer(name.length + context.length + 16).u16(length).opaque(name).opaque(context).finish();
+  const prefix = kdfLabelPrefix(label, length);
+  const header = context.length < 64 ? null : encodeVarint(context.length);
+  const headerLength = header === null ? 1 : header.length;
+  const kdfLabel = new Uint8Array(prefix.length + headerLength + context.length);
+  kdfLabel.set(prefix);
+  if (header === null) kdfLabel[prefix.length] = context.length; // a one-byte varint is the value itself
+  else kdfLabel.set(header, prefix.length);
+  kdfLabel.set(context, prefix.length + headerLength);
   return cs.kdfExpand(secret, kdfLabel, length);
 }
 
