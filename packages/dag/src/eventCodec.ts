@@ -91,9 +91,9 @@ export function getSigningPayload(event: DagEvent): Uint8Array {
  * answer); when absent the CID is computed. Throws EventError.
  */
 export function decodeEvent(bytes: Uint8Array, claimedCid?: CID): CheckedEvent {
-  const label = claimedCid?.toString();
+  const label = (): string | undefined => claimedCid?.toString();
   if (bytes.length > MAX_EVENT_BYTES) {
-    throw new EventError('too_large', `event is ${bytes.length} bytes; the limit is ${MAX_EVENT_BYTES}`, label);
+    throw new EventError('too_large', `event is ${bytes.length} bytes; the limit is ${MAX_EVENT_BYTES}`, label());
   }
   let raw: unknown;
   try {
@@ -101,37 +101,37 @@ export function decodeEvent(bytes: Uint8Array, claimedCid?: CID): CheckedEvent {
   } catch (e) {
     if (!(e instanceof DagCborError)) throw e;
     const code = e.code === 'trailing_bytes' ? 'trailing_bytes' : e.code === 'non_canonical' ? 'non_canonical' : 'decode_failed';
-    throw new EventError(code, `event is not strict DAG-CBOR: ${e.message}`, label);
+    throw new EventError(code, `event is not strict DAG-CBOR: ${e.message}`, label());
   }
-  const event = parseEvent(raw, label);
-  const refs = [...event.parents, ...(event.base ? [event.base] : []), ...(event.resolves ?? [])];
-  if (claimedCid && refs.some((r) => r.equals(claimedCid))) {
-    throw new EventError('cycle', `event ${label} names itself as a parent, base or resolved commit, so it would be its own ancestor`, label);
+  const event = parseEvent(raw, claimedCid);
+  if (claimedCid && [...event.parents, ...(event.base ? [event.base] : []), ...(event.resolves ?? [])].some((r) => r.equals(claimedCid))) {
+    throw new EventError('cycle', `event ${label()} names itself as a parent, base or resolved commit, so it would be its own ancestor`, label());
   }
   const cid = computeCid(bytes);
   if (claimedCid && !cid.equals(claimedCid)) {
-    throw new EventError('cid_mismatch', `block was named ${label} but its bytes hash to ${cid.toString()}`, label);
+    throw new EventError('cid_mismatch', `block was named ${label()} but its bytes hash to ${cid.toString()}`, label());
   }
   Object.defineProperty(event, BYTES, { value: bytes });
   return { cid, bytes, event };
 }
 
-function fail(code: ConstructorParameters<typeof EventError>[0], message: string, label?: string): never {
-  throw new EventError(code, message, label);
+// `label` is the CID the block was named by, turned into text only when an error is thrown.
+function fail(code: ConstructorParameters<typeof EventError>[0], message: string, label?: CID): never {
+  throw new EventError(code, message, label?.toString());
 }
 
 function isPlainMap(x: unknown): x is Plain {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array) && CID.asCID(x) === null;
 }
 
-function readCid(x: unknown, field: string, label?: string): CID {
+function readCid(x: unknown, field: string, label?: CID): CID {
   const cid = CID.asCID(x);
   if (!cid) fail('invalid_field', `${field} must be a CID`, label);
   if (!isEventCid(cid)) fail('invalid_cid', `${field} ${cid.toString()} is not a CIDv1 dag-cbor sha2-256 CID`, label);
   return cid;
 }
 
-function readSortedCids(x: unknown, field: string, label?: string): CID[] {
+function readSortedCids(x: unknown, field: string, label?: CID): CID[] {
   if (!Array.isArray(x)) fail('invalid_field', `${field} must be a list of CIDs`, label);
   const cids = x.map((c, i) => readCid(c, `${field}[${i}]`, label));
   for (let i = 1; i < cids.length; i++) {
@@ -147,7 +147,7 @@ function isUint(x: unknown, max: number): x is number {
 }
 
 /** Checks a decoded data model value against the event schema. */
-function parseEvent(raw: unknown, label?: string): DagEvent {
+function parseEvent(raw: unknown, label?: CID): DagEvent {
   if (!isPlainMap(raw)) fail('not_a_map', 'an event must be a DAG-CBOR map', label);
   for (const k of Object.keys(raw)) {
     if (!ALL_KEYS.has(k)) fail('unknown_field', `unknown field "${k}"`, label);

@@ -440,7 +440,7 @@ export class DagStore {
         // Verify now when the group is known, so forged events never occupy the pool.
         let sigOk = verified;
         if (!sigOk && this.#groups.has(groupKey)) {
-          verifyEventSignature(checked, getGroupSuite(ctx(false), groupKey, checked.cid.toString()));
+          verifyEventSignature(checked, getGroupSuite(ctx(false), groupKey, checked.cid));
           sigOk = true;
         }
         const entry = makePendingEntry(checked, outcome.missing.map(cidKey), sigOk);

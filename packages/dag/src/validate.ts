@@ -41,10 +41,10 @@ export function verifyEventSignature(checked: CheckedEvent, suite: SignatureSuit
 }
 
 /** The signature suite of a known group, or EventError('unknown_suite'). */
-export function getGroupSuite(ctx: ValidationContext, groupKey: string, label: string): SignatureSuite {
+export function getGroupSuite(ctx: ValidationContext, groupKey: string, event: CID): SignatureSuite {
   const id = ctx.groupSuite(groupKey);
   const suite = id === undefined ? undefined : ctx.resolveSuite(id);
-  if (!suite) throw new EventError('unknown_suite', `cipher suite ${String(id)} of the group is not supported here`, label);
+  if (!suite) throw new EventError('unknown_suite', `cipher suite ${String(id)} of the group is not supported here`, event.toString());
   return suite;
 }
 
@@ -54,10 +54,9 @@ export function getGroupSuite(ctx: ValidationContext, groupKey: string, label: s
  */
 export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): ValidationOutcome {
   const { event, cid } = checked;
-  const label = cid.toString();
   if (event.kind === 'genesis') {
     const suite = event.suite === undefined ? undefined : ctx.resolveSuite(event.suite);
-    if (!suite) throw new EventError('unknown_suite', `genesis names cipher suite ${String(event.suite)}, which is not supported here`, label);
+    if (!suite) throw new EventError('unknown_suite', `genesis names cipher suite ${String(event.suite)}, which is not supported here`, cid.toString());
     if (!ctx.signatureVerified) verifyEventSignature(checked, suite);
     return { status: 'valid', group: cidKey(cid), height: 0 };
   }
@@ -71,7 +70,7 @@ export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): Va
       continue;
     }
     if (meta.group !== groupKey) {
-      throw new EventError('group_mismatch', `parent ${p.toString()} belongs to another group than ${event.group?.toString()}`, label);
+      throw new EventError('group_mismatch', `parent ${p.toString()} belongs to another group than ${event.group?.toString()}`, cid.toString());
     }
     height = Math.max(height, meta.height + 1);
   }
@@ -79,15 +78,15 @@ export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): Va
   if (event.base) {
     const meta = ctx.lookup(cidKey(event.base));
     if (!meta || meta.group !== groupKey || (meta.kind !== 'genesis' && meta.kind !== 'commit') || meta.height >= height) {
-      throw new EventError('bad_base', `base ${event.base.toString()} is not a known genesis or commit of this group below the event`, label);
+      throw new EventError('bad_base', `base ${event.base.toString()} is not a known genesis or commit of this group below the event`, cid.toString());
     }
   }
   for (const r of event.resolves ?? []) {
     const meta = ctx.lookup(cidKey(r));
     if (!meta || meta.group !== groupKey || meta.kind !== 'commit') {
-      throw new EventError('bad_resolves', `resolved commit ${r.toString()} is not a known commit of this group`, label);
+      throw new EventError('bad_resolves', `resolved commit ${r.toString()} is not a known commit of this group`, cid.toString());
     }
   }
-  if (!ctx.signatureVerified) verifyEventSignature(checked, getGroupSuite(ctx, groupKey, label));
+  if (!ctx.signatureVerified) verifyEventSignature(checked, getGroupSuite(ctx, groupKey, cid));
   return { status: 'valid', group: groupKey, height };
 }
