@@ -79,8 +79,9 @@ interface Session {
  * Transport-free replication handlers over one store; a site wraps them in HTTP, the simulator in its
  * in-memory network. Pull-based: a replica that learns of unknown heads (by `heads` or by a `push`
  * whose parents are unknown) asks for them with `fetch`, the peer answers lowest-first in bounded
- * batches, and the replica keeps asking while each answer makes progress. A gap walk started by a push
- * is bounded in rounds and events, so a peer cannot make a replica walk forever.
+ * batches, and the replica keeps asking while each answer makes progress. A gap walk started by a push,
+ * or by heads that are all known while pending events still miss ancestors, is bounded in rounds and
+ * events, so a peer cannot make a replica walk forever.
  */
 export class DagSync {
   readonly store: DagStore;
@@ -151,8 +152,18 @@ export class DagSync {
     if (!m.reply) replies.push({ ...(await this.makeHeads(m.group)), reply: true });
     const unknown = await this.#unknown(m.heads);
     if (unknown.length > 0) {
+      // Unknown heads: fetch them (the walk also asks for what pending events wait for, see #onEvents).
       this.#sessions.set(sessionKey(peer, m.group), { bounded: false, want: unknown, rounds: 0, events: 0, idle: 0 });
       replies.push(await this.#fetchFor(m.group, unknown));
+    } else {
+      // Every head is known, but events in the pending pool may still wait for ancestors this peer
+      // holds (it announced heads older than what it has, or the events came from someone else):
+      // ask for them with the bounds of a gap fill, since nothing says this peer has them.
+      const missing = await this.#missingOf(m.group);
+      if (missing.length > 0) {
+        this.#sessions.set(sessionKey(peer, m.group), { bounded: true, want: missing, rounds: 0, events: 0, idle: 0 });
+        replies.push(await this.#fetchFor(m.group, missing));
+      }
     }
     return { replies, results: [] };
   }

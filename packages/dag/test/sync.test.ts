@@ -138,4 +138,50 @@ describe('sync', () => {
     expect(junk.abandoned).toMatch(/without progress/);
     expect(await topo(a)).toEqual(before);
   });
+
+  it('asks a peer whose heads it knows for the ancestors its pending events miss', async () => {
+    const a = await newStore();
+    const b = await newStore();
+    await a.addMany(dag.slice(0, 200));
+    await b.addMany(dag.slice(0, 200));
+    const peers = { a: new DagSync(a), b: new DagSync(b) };
+    const stale = await peers.b.makeHeads(group); // announced before b got the branch below
+    const extra = branch(dag[199]!, 6);
+    await b.addMany(extra.slice(0, 5));
+    // The tip of the branch reaches a from elsewhere; its parent and their ancestors are missing.
+    expect((await a.add(extra[5]!.bytes, extra[5]!.cid)).map((r) => r.status)).toEqual(['pending']);
+    const { outcomes } = await run(peers, [{ to: 'a', from: 'b', msg: stale }]);
+    expect(outcomes[0]?.replies.map((r) => r.type)).toEqual(['heads', 'fetch']);
+    const statuses = outcomes.flatMap((o) => o.results.map((r) => `${r.cid?.toString()} ${r.status}`));
+    expect(statuses).toContain(`${extra[5]!.cid.toString()} accepted`);
+    expect(a.pending.size).toBe(0);
+    expect(await a.has(extra[5]!.cid)).toBe(true);
+    expect(await a.checkIntegrity()).toEqual([]);
+  });
+
+  it('bounds the walk for pending ancestors like a gap fill', async () => {
+    const a = await newStore();
+    const b = await newStore();
+    await a.addMany(dag.slice(0, 1));
+    await b.addMany(dag.slice(0, 1));
+    const sa = new DagSync(a, { maxGapEvents: 100, maxGapRounds: 50 });
+    const peers = { a: sa, b: new DagSync(b) };
+    const stale = await peers.b.makeHeads(group); // only the genesis, which a holds
+    await b.addMany(dag);
+    const last = dag[dag.length - 1]!;
+    await a.add(last.bytes, last.cid);
+    const { outcomes } = await run(peers, [{ to: 'a', from: 'b', msg: stale }]);
+    const abandoned = outcomes.map((o) => o.abandoned).filter(Boolean);
+    expect(abandoned).toHaveLength(1);
+    expect(abandoned[0]).toMatch(/stopped after/);
+    expect((await a.getGroup(group))!.events).toBeLessThanOrEqual(1 + 100);
+    expect(await a.checkIntegrity()).toEqual([]);
+  });
+
+  it('sends nothing when every head is known and nothing is pending', async () => {
+    const a = await newStore();
+    await a.addMany(dag.slice(0, 50));
+    const out = await new DagSync(a).handle('b', { type: 'heads', group, heads: await a.getHeads(group), reply: true });
+    expect(out.replies).toEqual([]);
+  });
 });
