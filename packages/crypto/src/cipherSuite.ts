@@ -65,6 +65,11 @@ export interface CipherSuite {
   kemGenerateKeyPair(): KeyPair;
   /** RFC 9180 section 7.1.3 DeriveKeyPair(ikm). */
   kemDeriveKeyPair(ikm: Uint8Array): KeyPair;
+  /**
+   * kemDeriveKeyPair of each ikm, equal to calling it in turn; the node provider computes the
+   * public keys on several threads. Optional like `verifyBatch`.
+   */
+  kemDeriveKeyPairBatch?(ikms: readonly Uint8Array[]): KeyPair[];
   /** Public key of an HPKE private key; throws CryptoError('invalid_key') on a malformed key. */
   kemPublicKey(privateKey: Uint8Array): Uint8Array;
   /** HPKE base mode single-shot seal (RFC 9180 section 6.1). */

@@ -7,6 +7,8 @@ import type { Primitives } from './primitives.ts';
 export interface Hpke {
   /** RFC 9180 section 7.1.3 DeriveKeyPair. */
   deriveKeyPair(ikm: Uint8Array): KeyPair;
+  /** deriveKeyPair of each ikm; the public keys are computed as one batch. */
+  deriveKeyPairBatch(ikms: readonly Uint8Array[]): KeyPair[];
   seal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext;
   /** seal() to each recipient under one info and aad; equal to calling seal() in turn. */
   sealBatch(recipients: readonly HpkeRecipient[], info: Uint8Array, aad: Uint8Array): HpkeCiphertext[];
@@ -101,6 +103,12 @@ export function createHpke(p: Primitives): Hpke {
     deriveKeyPair(ikm: Uint8Array): KeyPair {
       const privateKey = derivePrivateKey(ikm);
       return { privateKey, publicKey: p.kemPublicKey(privateKey) };
+    },
+
+    deriveKeyPairBatch(ikms: readonly Uint8Array[]): KeyPair[] {
+      const privateKeys = ikms.map(derivePrivateKey);
+      const publicKeys = p.kemPublicKeyBatch(privateKeys);
+      return privateKeys.map((privateKey, i) => ({ privateKey, publicKey: publicKeys[i] as Uint8Array }));
     },
 
     seal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeCiphertext {

@@ -10,6 +10,7 @@ export {
   verifyWithLabelBatch,
   type LabeledSignatureCheck,
   encryptWithLabel,
+  encryptWithLabelBatch,
   decryptWithLabel,
 } from './labels.ts';
 export { getCipherSuite, isSuiteSupported, SUPPORTED_SUITES, PROVIDERS } from './registry.ts';

@@ -117,6 +117,21 @@ export function encryptWithLabel(cs: CipherSuite, publicKey: Uint8Array, label: 
   return cs.hpkeSeal(publicKey, encryptContext(label, context), EMPTY, plaintext);
 }
 
+/**
+ * EncryptWithLabel(pub, label, context, plaintext) for each recipient, under one EncryptContext:
+ * equal to calling encryptWithLabel in turn (same random draws in the same order), but the suite's
+ * hpkeSealBatch, when it has one, hashes the context once and runs the encapsulations as a batch.
+ */
+export function encryptWithLabelBatch(
+  cs: CipherSuite,
+  label: string,
+  context: Uint8Array,
+  recipients: readonly { readonly publicKey: Uint8Array; readonly plaintext: Uint8Array }[],
+): HpkeCiphertext[] {
+  const info = encryptContext(label, context);
+  return cs.hpkeSealBatch ? cs.hpkeSealBatch(recipients, info, EMPTY) : recipients.map((r) => cs.hpkeSeal(r.publicKey, info, EMPTY, r.plaintext));
+}
+
 /** DecryptWithLabel(priv, label, context, kemOutput, ciphertext) = HPKE OpenBase(...). */
 export function decryptWithLabel(
   cs: CipherSuite,

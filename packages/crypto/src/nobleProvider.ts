@@ -109,6 +109,10 @@ export function createNoblePrimitives(params: SuiteParams, random: RandomSource 
     }
   };
 
+  const kemPublicKey = isX25519
+    ? (sk: Uint8Array): Uint8Array => x25519PublicOfKey(sk).slice()
+    : (sk: Uint8Array): Uint8Array => p256PublicOfKey(sk, 'P-256 private key').slice();
+
   const encapDh = isX25519
     ? (skE: Uint8Array, pkR: Uint8Array): { publicKey: Uint8Array; shared: Uint8Array } => {
         requireLength(pkR, params.Npk, 'X25519 recipient public key');
@@ -131,9 +135,8 @@ export function createNoblePrimitives(params: SuiteParams, random: RandomSource 
     },
     aeadSeal,
     aeadOpen,
-    kemPublicKey: isX25519
-      ? (sk: Uint8Array): Uint8Array => x25519PublicOfKey(sk).slice()
-      : (sk: Uint8Array): Uint8Array => p256PublicOfKey(sk, 'P-256 private key').slice(),
+    kemPublicKey,
+    kemPublicKeyBatch: (privateKeys: readonly Uint8Array[]): Uint8Array[] => privateKeys.map(kemPublicKey),
     dh: isX25519
       ? (sk: Uint8Array, pk: Uint8Array): Uint8Array => {
           x25519PublicOfKey(sk); // validates sk the same way the node provider does

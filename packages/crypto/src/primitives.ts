@@ -24,6 +24,8 @@ export interface Primitives {
   aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
   /** Serialized KEM public key of a (cached) long-lived KEM private key. */
   kemPublicKey(privateKey: Uint8Array): Uint8Array;
+  /** kemPublicKey of each key (the node provider uses helper threads); same results, same errors, in order. */
+  kemPublicKeyBatch(privateKeys: readonly Uint8Array[]): Uint8Array[];
   /**
    * DH(sk, pk) where `sk` is a long-lived private key (cached) and `pk` a one-off peer key (not
    * cached). Throws CryptoError('invalid_key') when `pk` is malformed or of low order.

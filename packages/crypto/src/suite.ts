@@ -34,6 +34,7 @@ export function assembleSuite(p: Primitives, provider: ProviderName): CipherSuit
     aeadOpen: p.aeadOpen,
     kemGenerateKeyPair: (): KeyPair => hpke.deriveKeyPair(p.randomBytes(params.Nsk)),
     kemDeriveKeyPair: hpke.deriveKeyPair,
+    kemDeriveKeyPairBatch: hpke.deriveKeyPairBatch,
     kemPublicKey: p.kemPublicKey,
     hpkeSeal: hpke.seal,
     hpkeSealBatch: hpke.sealBatch,

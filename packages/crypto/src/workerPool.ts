@@ -16,9 +16,9 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /** What a batch computes; the inputs and output of each kind are listed in WORKER_SOURCE. */
-export type JobKind = 'verify-ed25519' | 'verify-p256' | 'encap-x25519' | 'encap-p256';
+export type JobKind = 'verify-ed25519' | 'verify-p256' | 'encap-x25519' | 'encap-p256' | 'public-x25519' | 'public-p256';
 
-// Below this many jobs the threads are not worth the hand-over (about 0.1 ms).
+// Below this many jobs (by default) the threads are not worth the hand-over (about 0.1 ms).
 const MIN_PARALLEL_JOBS = 32;
 // A worker that makes no progress for this long is given up on; the caller finishes its jobs.
 const STALL_TIMEOUT_MS = 2000;
@@ -36,6 +36,8 @@ const MAX_INPUTS = 3;
 //                  (a key OpenSSL refuses is an invalid signature, as in the provider's verify).
 //   encap-x25519:  inputs [ephemeral private key, recipient public key]; output enc (32) || DH (32).
 //   encap-p256:    the same with P-256: enc (65, uncompressed) || DH (32).
+//   public-x25519: inputs [private key]; output its public key (32).
+//   public-p256:   inputs [private key]; output its uncompressed public key (65).
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createECDH, createPrivateKey, createPublicKey, diffieHellman, verify } = require('node:crypto');
@@ -60,6 +62,15 @@ const ops = {
     const pk = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64(i[1]) }, format: 'jwk' });
     out.set(enc, 0);
     out.set(diffieHellman({ privateKey: sk, publicKey: pk }), 32);
+  },
+  'public-x25519': (i, out) => {
+    const sk = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(i[0]), x: '' }, format: 'jwk' });
+    out.set(Buffer.from(createPublicKey(sk).export({ format: 'jwk' }).x, 'base64url'), 0);
+  },
+  'public-p256': (i, out) => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(i[0]);
+    out.set(ecdh.getPublicKey(), 0);
   },
   'encap-p256': (i, out) => {
     const ecdh = createECDH('prime256v1');
@@ -138,7 +149,7 @@ export async function stopCryptoWorkers(): Promise<void> {
  * `outputLength` bytes. `runHere(j, out)` is the calling thread's implementation of the same job
  * (it may throw; the error propagates). Large batches are shared with the helper threads; a job a
  * helper could not do is redone by `runHere`, so every error is the caller's own. Returns the
- * outputs, job by job.
+ * outputs, job by job. Batches smaller than `minJobs` stay on the calling thread.
  */
 export function runInParallel(
   kind: JobKind,
@@ -146,8 +157,9 @@ export function runInParallel(
   inputsOf: (j: number) => readonly Uint8Array[],
   outputLength: number,
   runHere: (j: number, out: Uint8Array) => void,
+  minJobs = MIN_PARALLEL_JOBS,
 ): Uint8Array[] {
-  const helpers = count >= MIN_PARALLEL_JOBS && !poolBroken ? startWorkers() : [];
+  const helpers = count >= Math.max(2, minJobs) && !poolBroken ? startWorkers() : [];
   if (helpers.length === 0) {
     return Array.from({ length: count }, (_, j) => {
       const out = new Uint8Array(outputLength);

@@ -120,3 +120,15 @@ describe.each(SUITES)('suite %i: hpkeSealBatch', (id) => {
     expect(codeOf(() => cs.hpkeSealBatch?.(recipients, new Uint8Array(0), new Uint8Array(0)))).toBe('invalid_key');
   });
 });
+
+describe.each(SUITES)('suite %i: kemDeriveKeyPairBatch', (id) => {
+  it.each(PROVIDER_NAMES)('%s: equals kemDeriveKeyPair in turn, for 2 and 12 ikms', (provider) => {
+    const cs = getCipherSuite(id, provider);
+    for (const n of [2, 12]) {
+      const ikms = Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(i * 7 + n));
+      const expected = ikms.map((ikm) => cs.kemDeriveKeyPair(ikm));
+      const got = cs.kemDeriveKeyPairBatch?.(ikms);
+      expect(got?.map((k) => [toHex(k.privateKey), toHex(k.publicKey)])).toEqual(expected.map((k) => [toHex(k.privateKey), toHex(k.publicKey)]));
+    }
+  });
+});

@@ -18,6 +18,10 @@ function countingSuite(): { cs: CipherSuite; calls: { hash: number; seal: number
       calls.seal++;
       return base.hpkeSeal(pk, info, aad, pt);
     },
+    hpkeSealBatch: (recipients, info, aad) => {
+      calls.seal += recipients.length;
+      return recipients.map((r) => base.hpkeSeal(r.publicKey, info, aad, r.plaintext));
+    },
   };
   return { cs, calls };
 }

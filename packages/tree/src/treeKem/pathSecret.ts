@@ -11,3 +11,13 @@ export function deriveNodeKeyPair(cs: CipherSuite, pathSecret: Uint8Array): KeyP
 export function deriveNextPathSecret(cs: CipherSuite, pathSecret: Uint8Array): Uint8Array {
   return deriveSecret(cs, pathSecret, 'path');
 }
+
+/** KEM.DeriveKeyPair of each ikm as one batch (the node provider computes the public keys on several threads). */
+export function deriveKeyPairs(cs: CipherSuite, ikms: readonly Uint8Array[]): KeyPair[] {
+  return cs.kemDeriveKeyPairBatch ? cs.kemDeriveKeyPairBatch(ikms) : ikms.map((ikm) => cs.kemDeriveKeyPair(ikm));
+}
+
+/** deriveNodeKeyPair of each path secret, as one batch. */
+export function deriveNodeKeyPairs(cs: CipherSuite, pathSecrets: readonly Uint8Array[]): KeyPair[] {
+  return deriveKeyPairs(cs, pathSecrets.map((ps) => deriveSecret(cs, ps, 'node')));
+}

@@ -2,7 +2,7 @@
 // and decrypting the path secret it carries for this member.
 
 import { bytesEqual } from '@weft/codec';
-import { CryptoError, decryptWithLabel, encryptWithLabel, type CipherSuite, type KeyPair } from '@weft/crypto';
+import { CryptoError, decryptWithLabel, deriveSecret, encryptWithLabelBatch, type CipherSuite, type KeyPair } from '@weft/crypto';
 import { MlsError } from '../errors.ts';
 import { verifyLeafNodeSignature, signLeafNode } from '../ratchetTree/leafNodeSignature.ts';
 import { computeParentHash } from '../ratchetTree/parentHash.ts';
@@ -14,7 +14,7 @@ import { encodeGroupContext, type GroupContext } from '../wire/groupContext.ts';
 import type { HPKECiphertext } from '../wire/hpkeCiphertext.ts';
 import type { LeafNode, LeafNodeContent } from '../wire/leafNode.ts';
 import type { UpdatePath, UpdatePathNode } from '../wire/updatePath.ts';
-import { deriveNodeKeyPair, deriveNextPathSecret } from './pathSecret.ts';
+import { deriveKeyPairs, deriveNextPathSecret, deriveNodeKeyPairs } from './pathSecret.ts';
 import type { TreePrivateKeys } from './treePrivateKeys.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -95,22 +95,26 @@ export function createUpdatePath(cs: CipherSuite, input: CreateUpdatePathInput):
 
   const pathSecrets = new Map<number, Uint8Array>();
   const nodeKeys = new Map<number, Uint8Array>();
-  const publicKeys: Uint8Array[] = [];
   let ps = input.firstPathSecret ?? cs.randomBytes(cs.Nh);
   const secrets: Uint8Array[] = [];
   for (const step of steps) {
-    const kp = deriveNodeKeyPair(cs, ps);
     pathSecrets.set(step.node, ps);
-    nodeKeys.set(step.node, kp.privateKey);
-    publicKeys.push(kp.publicKey);
     secrets.push(ps);
     ps = deriveNextPathSecret(cs, ps);
   }
   const commitSecret = ps;
+  // The node key pairs and the leaf's (DeriveKeyPair from fresh random bytes, the leaf_secret of
+  // Figure 14, is cheaper than GenerateKeyPair) as one batch; random bytes drawn in the same order.
+  const leafIkm = input.leafKeyPair ? null : cs.randomBytes(cs.Nh);
+  const derived = deriveKeyPairs(cs, [...secrets.map((s) => deriveSecret(cs, s, 'node')), ...(leafIkm ? [leafIkm] : [])]);
+  const publicKeys: Uint8Array[] = steps.map((step, i) => {
+    const kp = derived[i] as KeyPair;
+    nodeKeys.set(step.node, kp.privateKey);
+    return kp.publicKey;
+  });
 
   const fields = computePathParentHashes(cs, tree, steps, publicKeys);
-  // DeriveKeyPair from fresh random bytes (the leaf_secret of Figure 14) is cheaper than GenerateKeyPair.
-  const leafKeyPair = input.leafKeyPair ?? cs.kemDeriveKeyPair(cs.randomBytes(cs.Nh));
+  const leafKeyPair = input.leafKeyPair ?? (derived[steps.length] as KeyPair);
   const content: LeafNodeContent = {
     encryptionKey: leafKeyPair.publicKey,
     signatureKey: input.leafChanges?.signatureKey ?? old.signatureKey,
@@ -124,15 +128,24 @@ export function createUpdatePath(cs: CipherSuite, input: CreateUpdatePathInput):
   const groupContext: GroupContext = { ...input.groupContext, treeHash: computeTreeHash(cs, merged) };
   const context = encodeGroupContext(groupContext);
 
+  // Every path secret to every member of its copath resolution, sealed as one batch in path order.
   const excluded = new Set<number>(input.excludedLeaves ?? []);
-  const nodes: UpdatePathNode[] = steps.map((step, i) => {
-    // The HPKE plaintext is the raw path secret (section 7.6), not a PathSecret struct.
-    const plaintext = secrets[i] as Uint8Array;
-    const encryptedPathSecret: HPKECiphertext[] = computeResolution(tree, step.copathChild, excluded).map((r) => {
+  const recipients: { publicKey: Uint8Array; plaintext: Uint8Array }[] = [];
+  const counts = steps.map((step, i) => {
+    const resolution = computeResolution(tree, step.copathChild, excluded);
+    for (const r of resolution) {
       const pub = getEncryptionKey(tree, r);
       if (pub === null) throw new MlsError('unmerged_leaves_invalid', `node ${r} is in a resolution but blank (an unmerged leaf that left?)`);
-      return encryptWithLabel(cs, pub, LABEL, context, plaintext);
-    });
+      // The HPKE plaintext is the raw path secret (section 7.6), not a PathSecret struct.
+      recipients.push({ publicKey: pub, plaintext: secrets[i] as Uint8Array });
+    }
+    return resolution.length;
+  });
+  const sealed = encryptWithLabelBatch(cs, LABEL, context, recipients);
+  let next = 0;
+  const nodes: UpdatePathNode[] = steps.map((_, i) => {
+    const encryptedPathSecret: HPKECiphertext[] = sealed.slice(next, next + (counts[i] as number));
+    next += counts[i] as number;
     return { encryptionKey: publicKeys[i] as Uint8Array, encryptedPathSecret };
   });
   nodeKeys.set(leafToNode(senderLeaf), leafKeyPair.privateKey);
@@ -258,15 +271,19 @@ export function processUpdatePath(cs: CipherSuite, input: ProcessUpdatePathInput
   const senderPath = new Set<number>(directPath(leafToNode(senderLeaf), merged.leafCount));
   const nodeKeys = new Map<number, Uint8Array>();
   for (const [x, key] of privateKeys.nodeKeys) if (!senderPath.has(x) && getEncryptionKey(merged, x) !== null) nodeKeys.set(x, key);
+  const secrets: Uint8Array[] = [];
   let ps = pathSecret;
   for (let j = i; j < steps.length; j++) {
-    const kp = deriveNodeKeyPair(cs, ps);
+    secrets.push(ps);
+    ps = deriveNextPathSecret(cs, ps);
+  }
+  deriveNodeKeyPairs(cs, secrets).forEach((kp, k) => {
+    const j = i + k;
     if (!bytesEqual(kp.publicKey, (updatePath.nodes[j] as UpdatePathNode).encryptionKey)) {
       throw new MlsError('update_path_public_key_mismatch', `the key derived for node ${(steps[j] as FilteredPathStep).node} does not match the UpdatePath`);
     }
     nodeKeys.set((steps[j] as FilteredPathStep).node, kp.privateKey);
-    ps = deriveNextPathSecret(cs, ps);
-  }
+  });
   return {
     tree: merged,
     groupContext,

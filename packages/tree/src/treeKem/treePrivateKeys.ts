@@ -7,7 +7,7 @@ import { MlsError } from '../errors.ts';
 import { getEncryptionKey, type RatchetTree } from '../ratchetTree/ratchetTree.ts';
 import { computeFilteredDirectPathSteps } from '../ratchetTree/resolution.ts';
 import { commonAncestor, directPath, leafToNode, type LeafIndex, type NodeIndex } from '../treeMath.ts';
-import { deriveNodeKeyPair, deriveNextPathSecret } from './pathSecret.ts';
+import { deriveNextPathSecret, deriveNodeKeyPairs } from './pathSecret.ts';
 
 /** HPKE private keys a member holds, by node index (its leaf is node 2 * leafIndex). */
 export interface TreePrivateKeys {
@@ -50,17 +50,20 @@ export function derivePathKeys(
     throw new MlsError('update_path_no_decryption_node', `node ${fromNode} is not on the filtered direct path of leaf ${senderLeaf}`);
   }
   const nodeKeys = new Map<number, Uint8Array>();
+  const secrets: Uint8Array[] = [];
   let ps = pathSecret;
   for (let i = start; i < steps.length; i++) {
-    const x = (steps[i] as { node: NodeIndex }).node;
-    const kp = deriveNodeKeyPair(cs, ps);
+    secrets.push(ps);
+    ps = deriveNextPathSecret(cs, ps);
+  }
+  deriveNodeKeyPairs(cs, secrets).forEach((kp, k) => {
+    const x = (steps[start + k] as { node: NodeIndex }).node;
     const pub = getEncryptionKey(tree, x);
     if (pub === null || !bytesEqual(pub, kp.publicKey)) {
       throw new MlsError('private_key_mismatch', `the key derived for node ${x} does not match the tree's public key`);
     }
     nodeKeys.set(x, kp.privateKey);
-    ps = deriveNextPathSecret(cs, ps);
-  }
+  });
   return { nodeKeys, commitSecret: ps };
 }
 
