@@ -49,21 +49,30 @@ const DECODE = new Uint8Array(128);
 ORDERED_CODES.forEach((c, i) => (DECODE[c] = i));
 // ASCII only, so the WHATWG 'latin1' (windows-1252) decoding is the identity here.
 const ascii = new TextDecoder('latin1');
-// One CID object is keyed many times while its event is checked and stored, so the key is kept on
-// it as a hidden (non-enumerable) property: cheaper than a WeakMap with 100,000s of entries, and
-// invisible to equality checks and serialisation.
-const KEY = Symbol('weft.cidKey');
+// The same CID is keyed many times while events are checked and stored, and as a different object
+// each time it is named (an event's own CID, then a parent in each child, a base, a group). Keys are
+// therefore remembered by digest in a fixed table (a cache: a collision just replaces the slot),
+// which also spares the objects an extra property.
+const SLOTS = 8192;
+const slotDigests = new Uint8Array(SLOTS * 32);
+const slotKeys: (string | undefined)[] = new Array<string | undefined>(SLOTS);
 
 /**
  * Store key of an event CID: order-preserving base64 of its digest (CID byte order = key order).
  * Any other CID gets a key starting with '!', which names no stored event.
  */
 export function cidKey(cid: CID): string {
-  const cached = (cid as unknown as Record<symbol, string | undefined>)[KEY];
-  if (cached !== undefined) return cached;
   const b = cid.bytes;
   if (b.length !== 36 || b[0] !== 1 || b[1] !== DAG_CBOR_CODE || b[2] !== SHA2_256_CODE || b[3] !== 0x20) {
     return `!${Buffer.from(b).toString('hex')}`;
+  }
+  const slot = ((b[4] as number) | ((b[5] as number) << 8)) & (SLOTS - 1);
+  const at = slot * 32;
+  const known = slotKeys[slot];
+  if (known !== undefined) {
+    let same = true;
+    for (let i = 0; same && i < 32; i++) same = slotDigests[at + i] === b[4 + i];
+    if (same) return known;
   }
   const C = ORDERED_CODES;
   let o = 0;
@@ -80,7 +89,8 @@ export function cidKey(cid: CID): string {
   scratch[41] = C[(n >> 6) & 63] as number;
   scratch[42] = C[n & 63] as number;
   const key = ascii.decode(scratch);
-  if (Object.isExtensible(cid)) Object.defineProperty(cid, KEY, { value: key });
+  for (let i = 0; i < 32; i++) slotDigests[at + i] = b[4 + i] as number;
+  slotKeys[slot] = key;
   return key;
 }
 

@@ -2,13 +2,13 @@ import type { AbstractChainedBatchWriteOptions, AbstractLevel } from 'abstract-l
 import type { CID } from 'multiformats/cid';
 import { EventError } from './errors.ts';
 import { HANDSHAKE_KINDS } from './event.ts';
-import type { CheckedEvent, DagEvent, EventBlock, EventKind, EventMeta, SuiteResolver } from './event.ts';
+import type { CheckedEvent, EventBlock, EventKind, EventMeta, SuiteResolver } from './event.ts';
 import { cidFromKey, cidKey } from './cid.ts';
 import { decodeEvent, getSigningPayload } from './eventCodec.ts';
 import { createInlineVerifier } from './verifyPool.ts';
 import type { BatchVerifier, VerifyJob } from './verifyPool.ts';
-import { getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
-import type { KnownEvent, ValidationContext } from './validate.ts';
+import { getEventKeys, getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
+import type { EventKeys, KnownEvent, ValidationContext } from './validate.ts';
 import { PendingPool, makePendingEntry } from './pendingPool.ts';
 import type { PendingEntry, PendingPoolLimits } from './pendingPool.ts';
 
@@ -136,7 +136,10 @@ function copyGroup(rec: GroupRecord): GroupRecord {
 function encodeRecord(meta: MetaRecord, block: Uint8Array): Uint8Array {
   // The JSON is ASCII (store keys, a kind, numbers), so its length is its byte length: it is
   // written straight into the record, one allocation per event.
-  const json = JSON.stringify(meta);
+  // Same text as JSON.stringify(meta), built directly: every value is a store key (base64 or hex
+  // characters and '!'), a kind, or a number, so nothing needs escaping.
+  const parents = meta.p.length === 0 ? '' : `"${meta.p.join('","')}"`;
+  const json = `{"g":"${meta.g}","k":"${meta.k}","h":${meta.h},"p":[${parents}]${meta.b === undefined ? '' : `,"b":"${meta.b}"`}}`;
   const out = new Uint8Array(4 + json.length + block.length);
   const n = json.length;
   out[0] = n >>> 24;
@@ -166,10 +169,10 @@ const NO_BLOCKS: ReadonlyMap<string, Uint8Array> = new Map();
 const PIPELINE_DEPTH = 3;
 
 /** Keys of the records an event refers to: itself, its parents, base and resolved commits. */
-function refsOf(key: string, event: DagEvent): string[] {
-  const refs = [key, ...event.parents.map(cidKey)];
-  if (event.base) refs.push(cidKey(event.base));
-  for (const r of event.resolves ?? []) refs.push(cidKey(r));
+function refsOf(keys: EventKeys): string[] {
+  const refs = [keys.self, ...keys.parents];
+  if (keys.base !== undefined) refs.push(keys.base);
+  for (const r of keys.resolves ?? []) refs.push(r);
   return refs;
 }
 
@@ -370,7 +373,8 @@ export class DagStore {
 
     const accept = (checked: CheckedEvent, key: string, group: string, height: number): void => {
       const { event } = checked;
-      const rec = new MetaRecord(group, event.kind, height, event.parents.map(cidKey), event.base ? cidKey(event.base) : undefined);
+      const keys = getEventKeys(checked);
+      const rec = new MetaRecord(group, event.kind, height, keys.parents, keys.base);
       this.#overlay.set(key, rec);
       this.#overlayBlocks.set(key, checked.bytes);
       this.#absent.delete(key);
@@ -412,12 +416,13 @@ export class DagStore {
     // One offered or released event. Synchronous unless a record must be read or the authorize hook
     // is asynchronous: no promise per event on the common path.
     const processOne = (checked: CheckedEvent, verified: boolean): void | Promise<void> => {
-      const key = cidKey(checked.cid);
-      if (this.#needsLoadFor(key, checked.event)) return this.#ensureLoaded(refsOf(key, checked.event)).then(() => processLoaded(checked, key, verified));
-      return processLoaded(checked, key, verified);
+      const keys = getEventKeys(checked);
+      if (this.#needsLoadFor(keys)) return this.#ensureLoaded(refsOf(keys)).then(() => processLoaded(checked, keys, verified));
+      return processLoaded(checked, keys, verified);
     };
 
-    const processLoaded = (checked: CheckedEvent, key: string, verified: boolean): void | Promise<void> => {
+    const processLoaded = (checked: CheckedEvent, keys: EventKeys, verified: boolean): void | Promise<void> => {
+      const key = keys.self;
       if (this.#lookupSync(key)) {
         results.push({ status: 'duplicate', cid: checked.cid });
         return;
@@ -427,9 +432,8 @@ export class DagStore {
         results.push({ status: 'pending', cid: checked.cid, missing: [...existing.missing].sort().map(cidFromKey) });
         return;
       }
-      const group = checked.event.group;
-      const groupKey = group ? cidKey(group) : key;
-      if (group && !this.#groups.has(groupKey)) return this.#ensureGroup(groupKey).then(() => processInGroup(checked, key, groupKey, verified));
+      const groupKey = keys.group;
+      if (checked.event.group && !this.#groups.has(groupKey)) return this.#ensureGroup(groupKey).then(() => processInGroup(checked, key, groupKey, verified));
       return processInGroup(checked, key, groupKey, verified);
     };
 
@@ -498,11 +502,11 @@ export class DagStore {
       const groups = new Set<string>();
       for (const d of decoded) {
         if (d instanceof EventError) continue;
-        keys.push(cidKey(d.cid));
-        for (const p of d.event.parents) keys.push(cidKey(p));
-        if (d.event.base) keys.push(cidKey(d.event.base));
-        if (d.event.group) groups.add(cidKey(d.event.group));
-        else if (d.event.suite !== undefined) genesisSuites.set(cidKey(d.cid), d.event.suite);
+        const k = getEventKeys(d);
+        keys.push(k.self, ...k.parents);
+        if (k.base !== undefined) keys.push(k.base);
+        if (d.event.group) groups.add(k.group);
+        else if (d.event.suite !== undefined) genesisSuites.set(k.self, d.event.suite);
       }
       await this.#ensureLoaded(keys);
       for (const g of groups) if (!this.#groups.has(g)) await this.#ensureGroup(g);
@@ -510,12 +514,14 @@ export class DagStore {
       const owners: CheckedEvent[] = [];
       const trusted: CheckedEvent[] = [];
       for (const d of decoded) {
-        if (d instanceof EventError || this.#lookupSync(cidKey(d.cid))) continue;
-        if (options.preverified?.has(cidKey(d.cid))) {
+        if (d instanceof EventError) continue;
+        const k = getEventKeys(d);
+        if (this.#lookupSync(k.self)) continue;
+        if (options.preverified?.has(k.self)) {
           trusted.push(d);
           continue;
         }
-        const suite = d.event.group ? (this.#groups.get(cidKey(d.event.group))?.suite ?? genesisSuites.get(cidKey(d.event.group))) : d.event.suite;
+        const suite = d.event.group ? (this.#groups.get(k.group)?.suite ?? genesisSuites.get(k.group)) : d.event.suite;
         if (suite === undefined || !this.#opts.resolveSuite(suite)) continue;
         jobs.push({ suite, key: d.event.author.key, payload: getSigningPayload(d.event), sig: d.event.sig });
         owners.push(d);
@@ -633,11 +639,11 @@ export class DagStore {
   }
 
   /** True when some record an event refers to (itself, parents, base, resolved commits) must still be read. */
-  #needsLoadFor(key: string, event: DagEvent): boolean {
-    if (this.#unresolved(key)) return true;
-    for (const p of event.parents) if (this.#unresolved(cidKey(p))) return true;
-    if (event.base && this.#unresolved(cidKey(event.base))) return true;
-    for (const r of event.resolves ?? []) if (this.#unresolved(cidKey(r))) return true;
+  #needsLoadFor(keys: EventKeys): boolean {
+    if (this.#unresolved(keys.self)) return true;
+    for (const p of keys.parents) if (this.#unresolved(p)) return true;
+    if (keys.base !== undefined && this.#unresolved(keys.base)) return true;
+    for (const r of keys.resolves ?? []) if (this.#unresolved(r)) return true;
     return false;
   }
 

@@ -24,6 +24,36 @@ export interface ValidationContext {
   signatureVerified?: boolean;
 }
 
+/** Store keys (`cidKey`) of an event and of every CID it names. */
+export interface EventKeys {
+  readonly self: string;
+  /** The group id's key (the event's own key for a genesis). */
+  readonly group: string;
+  readonly parents: readonly string[];
+  readonly base: string | undefined;
+  readonly resolves: readonly string[] | undefined;
+}
+
+// Kept on the checked event as a hidden property: validation and storage ask for them many times.
+const KEYS = Symbol('weft.eventKeys');
+
+/** The store keys of a checked event and of the CIDs it names, computed once per event object. */
+export function getEventKeys(checked: CheckedEvent): EventKeys {
+  const cached = (checked as unknown as Record<symbol, EventKeys | undefined>)[KEYS];
+  if (cached) return cached;
+  const { event } = checked;
+  const self = cidKey(checked.cid);
+  const keys: EventKeys = {
+    self,
+    group: event.group ? cidKey(event.group) : self,
+    parents: event.parents.map(cidKey),
+    base: event.base ? cidKey(event.base) : undefined,
+    resolves: event.resolves?.map(cidKey),
+  };
+  if (Object.isExtensible(checked)) Object.defineProperty(checked, KEYS, { value: keys });
+  return keys;
+}
+
 /** Outcome of validation: the event's place in the DAG, or the parents still missing. */
 export type ValidationOutcome =
   | { readonly status: 'valid'; readonly group: string; readonly height: number }
@@ -58,13 +88,15 @@ export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): Va
     const suite = event.suite === undefined ? undefined : ctx.resolveSuite(event.suite);
     if (!suite) throw new EventError('unknown_suite', `genesis names cipher suite ${String(event.suite)}, which is not supported here`, cid.toString());
     if (!ctx.signatureVerified) verifyEventSignature(checked, suite);
-    return { status: 'valid', group: cidKey(cid), height: 0 };
+    return { status: 'valid', group: getEventKeys(checked).self, height: 0 };
   }
-  const groupKey = cidKey(event.group as CID);
+  const keys = getEventKeys(checked);
+  const groupKey = keys.group;
   const missing: CID[] = [];
   let height = 0;
-  for (const p of event.parents) {
-    const meta = ctx.lookup(cidKey(p));
+  for (let i = 0; i < event.parents.length; i++) {
+    const p = event.parents[i] as CID;
+    const meta = ctx.lookup(keys.parents[i] as string);
     if (!meta) {
       missing.push(p);
       continue;
@@ -76,13 +108,13 @@ export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): Va
   }
   if (missing.length > 0) return { status: 'missing', missing };
   if (event.base) {
-    const meta = ctx.lookup(cidKey(event.base));
+    const meta = ctx.lookup(keys.base as string);
     if (!meta || meta.group !== groupKey || (meta.kind !== 'genesis' && meta.kind !== 'commit') || meta.height >= height) {
       throw new EventError('bad_base', `base ${event.base.toString()} is not a known genesis or commit of this group below the event`, cid.toString());
     }
   }
-  for (const r of event.resolves ?? []) {
-    const meta = ctx.lookup(cidKey(r));
+  for (const [i, r] of (event.resolves ?? []).entries()) {
+    const meta = ctx.lookup(keys.resolves?.[i] as string);
     if (!meta || meta.group !== groupKey || meta.kind !== 'commit') {
       throw new EventError('bad_resolves', `resolved commit ${r.toString()} is not a known commit of this group`, cid.toString());
     }
