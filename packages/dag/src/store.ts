@@ -541,6 +541,17 @@ export class DagStore {
     };
 
     const processPrepared = async (prepared: Prepared): Promise<void> => {
+      if (verifier.helpOne) {
+        // Rather than wait for the threads, verify queued pieces here (the next chunks' signatures
+        // if this one's are already in the threads' hands), looking up between pieces.
+        let ready = false;
+        prepared.verdicts.then(
+          () => (ready = true),
+          () => (ready = true),
+        );
+        await Promise.resolve();
+        while (!ready && verifier.helpOne()) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       const verdicts = await prepared.verdicts;
       const { chunk, decoded } = prepared;
       for (let i = 0; i < decoded.length; i++) {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ProviderName } from '@weft/crypto';
 import type { SuiteResolver } from './event.ts';
+import { createSuiteResolver } from './suites.ts';
 
 /** One signature to check: suite id, public key, signed bytes, signature. */
 export interface VerifyJob {
@@ -17,6 +18,11 @@ export type VerifyVerdict = boolean | string | null;
 /** Checks many signatures at once, possibly off the main thread. */
 export interface BatchVerifier {
   verifyMany(jobs: readonly VerifyJob[]): Promise<VerifyVerdict[]>;
+  /**
+   * Verifies one queued piece of work in the calling thread, if any is waiting for a thread; false
+   * when there is none. A caller about to wait for verdicts calls it instead of idling.
+   */
+  helpOne?(): boolean;
   /** Stops any threads. */
   close(): Promise<void>;
 }
@@ -116,6 +122,7 @@ interface Pending {
 export function createWorkerVerifier(options: WorkerVerifierOptions = {}): BatchVerifier {
   const threads = Math.max(1, options.threads ?? Math.min(4, availableParallelism()));
   const provider = options.provider ?? 'node';
+  const resolveHere = createSuiteResolver(provider);
   const workers: { worker: Worker; busy: number }[] = [];
   const pending = new Map<number, Pending>();
   // Pieces not yet sent. Each worker gets the next piece as soon as it has fewer than
@@ -169,6 +176,12 @@ export function createWorkerVerifier(options: WorkerVerifierOptions = {}): Batch
       pump();
     });
   return {
+    helpOne() {
+      const next = queue.shift();
+      if (!next) return false;
+      next.p.resolve(next.jobs.map((j) => verifyJob(resolveHere, j)));
+      return true;
+    },
     async verifyMany(jobs) {
       if (jobs.length === 0) return [];
       const parts: Promise<VerifyVerdict[]>[] = [];

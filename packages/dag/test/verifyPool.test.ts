@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as dagCbor from '@ipld/dag-cbor';
-import { createWorkerVerifier, generateDag } from '../src/index.ts';
+import { createSuiteResolver, createWorkerVerifier, generateDag, getSigningPayload } from '../src/index.ts';
 import { packVerifyJobs, unpackVerifyJobs } from '../src/verifyPool.ts';
 import { codeOf, newStore, snapshot } from './helpers.ts';
 
@@ -33,5 +33,24 @@ describe('worker verifier', () => {
     ];
     expect(unpackVerifyJobs(packVerifyJobs(jobs))).toEqual(jobs);
     expect(unpackVerifyJobs(packVerifyJobs([]))).toEqual([]);
+  });
+
+  it('lets the calling thread verify queued pieces while it would wait, with the same verdicts', async () => {
+    const events = [...generateDag({ events: 300, groups: 1, seed: 5 })];
+    const suite = createSuiteResolver('node')(1)!;
+    const jobs = events.map((e, i) => ({ suite: 1, key: e.event.author.key, payload: getSigningPayload(e.event), sig: i % 7 === 0 ? new Uint8Array(64) : e.event.sig }));
+    const expected = jobs.map((j) => suite.verify(j.key, j.payload, j.sig));
+    const verifier = createWorkerVerifier({ threads: 1 });
+    try {
+      expect(verifier.helpOne?.()).toBe(false); // nothing queued
+      const verdicts = verifier.verifyMany(jobs);
+      let helped = 0;
+      while (verifier.helpOne?.()) helped++;
+      expect(helped).toBeGreaterThan(0); // 10 pieces, at most 2 in the worker's hands
+      expect(await verdicts).toEqual(expected);
+      expect(expected.filter((v) => !v)).toHaveLength(Math.ceil(300 / 7));
+    } finally {
+      await verifier.close();
+    }
   });
 });
