@@ -416,7 +416,9 @@ class KeyshareDeviceImpl implements KeyshareDevice {
     }
     if (m.text !== null) return m;
     const track = this.#tracks.get(m.cid);
-    return { ...m, reason: this.#reasonOf(track, m), waitedMs: track ? this.#now - track.firstAt : 0 };
+    const out: MessageView = { ...m, waitedMs: track ? this.#now - track.firstAt : 0 };
+    if (track?.state) out.keyshare = track.state;
+    return out;
   }
 
   /** Opens requests for `tracks` (same device's messages), grouped by (epoch, sender), at most 256 each. */

@@ -165,9 +165,9 @@ describe('keyshare over the real merge device', () => {
       ['withheld:unavailable', 'evicted', true, 600],
       ['withheld:unavailable', 'evicted', true, 600],
     ]);
-    expect(b.view().messages.map((m) => [m.text, m.reason, m.waitedMs])).toEqual([
-      [null, 'withheld:unavailable', 600],
-      [null, 'withheld:unavailable', 600],
+    expect(b.view().messages.map((m) => [m.text, m.reason, m.keyshare, m.waitedMs])).toEqual([
+      [null, 'evicted', 'withheld:unavailable', 600],
+      [null, 'evicted', 'withheld:unavailable', 600],
     ]);
   });
 
@@ -210,7 +210,7 @@ describe('keyshare over the real merge device', () => {
     expect(fx.rejected?.map((r) => r.code)).toEqual(['key_mismatch']);
     expect(b.listRecovered()).toEqual([]);
     expect(textsOf(b)).toEqual([null, null]);
-    expect(b.view().messages.map((m) => m.reason)).toEqual(['awaiting_answer', 'awaiting_answer']);
+    expect(b.view().messages.map((m) => [m.reason, m.keyshare])).toEqual([['evicted', 'awaiting_answer'], ['evicted', 'awaiting_answer']]);
     expect(JSON.stringify({ ...b.view(), messages: b.view().messages.map((m) => ({ ...m, waitedMs: 0 })) })).toBe(
       JSON.stringify({ ...JSON.parse(before), messages: JSON.parse(before).messages.map((m: object) => ({ ...m, waitedMs: 0 })) }),
     );

@@ -79,6 +79,8 @@ export interface MessageView {
   reason?: string;
   /** Simulated ms the message has waited unreadable (set by a keyshare layer). */
   waitedMs?: number;
+  /** What a keyshare layer did about an unreadable message (e.g. 'awaiting_answer', 'withheld:unavailable', 'expired'). */
+  keyshare?: string;
   /** When the text was recovered through keyshare: the answering device's identity and when. */
   recovered?: { readonly from: string; readonly at: number };
 }
