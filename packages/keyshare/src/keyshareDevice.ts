@@ -7,7 +7,7 @@
 // again at most `maxRounds` times. Recovered plaintexts stay in this layer, with their provenance,
 // and are overlaid on the merge device's view; merge state is never written.
 import type { CID } from 'multiformats/cid';
-import { getCipherSuite, type CipherSuite } from '@weft/crypto';
+import { getCipherSuite, type CipherSuite, type RandomSource } from '@weft/crypto';
 import { bytesEqual, toHex } from '@weft/codec';
 import { cidFromKey, cidKey, parseCid } from '@weft/dag';
 import { createDevice, type DeviceMessage, type DeviceOptions, type DeviceRuntime, type DeviceView, type Effects, type MergeDevice, type MessageView, type PublicEpoch } from '@weft/merge';
@@ -51,6 +51,11 @@ export interface KeyshareDeviceOptions {
   readonly autoAsk?: boolean;
   /** Creation time of the device binding (ms). */
   readonly created?: number;
+  /**
+   * Randomness of the keyshare layer (HPKE key, request ids, HPKE seals); default the device's.
+   * A separate stream keeps the merge device's draws, and so its events, what they would be without keyshare.
+   */
+  readonly random?: RandomSource;
   /** Builds the merge device (default @weft/merge createDevice). */
   readonly createMergeDevice?: (options: DeviceOptions) => MergeDevice;
 }
@@ -132,6 +137,8 @@ interface Track {
 }
 
 const LASTING: ReadonlySet<WithheldReason> = new Set(['not_a_member', 'untrusted', 'disabled', 'unavailable']);
+/** Refusals no later round can change (membership and trust are decided; `unavailable` may change as worlds arrive). */
+const FINAL: ReadonlySet<WithheldReason> = new Set(['not_a_member', 'untrusted', 'disabled']);
 const MAX_LOG = 10_000;
 const textDecoder = new TextDecoder();
 
@@ -158,8 +165,10 @@ class KeyshareDeviceImpl implements KeyshareDevice {
   constructor(options: KeyshareDeviceOptions) {
     const d = options.device;
     this.id = d.id;
-    this.#cs = getCipherSuite(d.suite, d.provider ?? 'node', { random: d.random });
-    const signature = d.signatureKeyPair ?? this.#cs.signatureGenerateKeyPair();
+    const random = options.random ?? d.random;
+    this.#cs = getCipherSuite(d.suite, d.provider ?? 'node', { random });
+    // The signature key is drawn as the merge device would draw it (from its own stream).
+    const signature = d.signatureKeyPair ?? getCipherSuite(d.suite, d.provider ?? 'node', { random: d.random }).signatureGenerateKeyPair();
     this.merge = (options.createMergeDevice ?? createDevice)({ ...d, signatureKeyPair: signature });
     this.identity = createDeviceIdentity(this.#cs, { user: new TextEncoder().encode(d.id), created: options.created ?? 0, signaturePrivateKey: signature.privateKey });
     this.#membership = createMergeMembership(this.merge);
@@ -177,7 +186,7 @@ class KeyshareDeviceImpl implements KeyshareDevice {
       membership: this.#membership,
       epochs: createMergeViewSource(this.merge),
       options: { ...defaultRequesterOptions, ...options.requester },
-      random: d.random,
+      random,
     };
     this.#askAfter = options.askAfterMs ?? 500;
     this.#maxRounds = options.maxRounds ?? 3;
@@ -563,6 +572,7 @@ class KeyshareDeviceImpl implements KeyshareDevice {
         if (t && last) t.state = `withheld:${last.reason}`;
       }
       if (!all) continue;
+      const final = [...refused.values()].every((r) => FINAL.has(r));
       const step = cancelRequest(this.#requestDeps, this.#requester, key, false);
       this.#requester = step.state;
       this.#send(fx, step.effects);
@@ -571,6 +581,7 @@ class KeyshareDeviceImpl implements KeyshareDevice {
         if (!t || t.request !== key) continue;
         t.request = null;
         t.settledAt = now;
+        if (final) t.rounds = Math.max(t.rounds, this.#maxRounds);
       }
       this.#logEntry({ at: now, kind: 'gave_up', peer: null, epoch: req.epoch.toString(), reason: last ? last.reason : 'none', cids: req.cids.map(String) });
     }

@@ -19,6 +19,8 @@ import {
 } from '@weft/keyshare';
 import type { DeviceMessage, DeviceRuntime, Effects, Engine } from './engine.ts';
 import { DeviceRelay, type RelayedMessage } from './deviceRelay.ts';
+import type { LinkProfile } from './network.ts';
+import { createDeviceRandom, createRandom, type SimRandom } from './random.ts';
 import type { KeyshareSpec } from './keyshareScenario.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -62,9 +64,8 @@ export interface KeyshareEnvironment {
   now(): number;
   schedule(at: number, label: string, run: () => void | Promise<void>): void;
   isConnected(a: string, b: string): boolean;
-  /** Sends between sites over the network (latency, loss, partitions); `deliver` runs on arrival. */
-  sendSite(from: string, to: string, bytes: number, label: string, deliver: () => Promise<void>): void;
-  drawDeviceLatency(): number;
+  linkProfile(a: string, b: string): LinkProfile;
+  readonly deviceLatency: readonly [number, number];
   isOnline(device: string): boolean;
   /** Runs a device call the way the runner runs every call (CPU accounting, effects, errors). */
   callDevice(device: string, what: string, fn: () => Effects): void;
@@ -90,11 +91,16 @@ export class KeyshareDriver {
   readonly #wire: WireRecord[] = [];
   readonly #pending = new Map<Uint8Array, WireRecord>();
   #env: KeyshareEnvironment | null = null;
+  /** Keyshare's own stream (hops, loss), so the rest of the run draws what it would without keyshare. */
+  readonly #random: SimRandom;
+  readonly #seed: number;
 
-  constructor(scenario: Scenario, spec: KeyshareSpec, provider: ProviderName) {
+  constructor(scenario: Scenario, spec: KeyshareSpec, provider: ProviderName, seed: number) {
     this.#scenario = scenario;
     this.spec = spec;
     this.#cs = getCipherSuite(scenario.suite, provider);
+    this.#seed = seed;
+    this.#random = createRandom(seed, 'keyshare');
   }
 
   /** The engine with keyshare devices in place of bare merge devices (same public resolver). */
@@ -118,6 +124,7 @@ export class KeyshareDriver {
           }),
           requester: { baseBackoffMs: spec.baseBackoffMs, maxBackoffMs: spec.maxBackoffMs, lifetimeMs: spec.lifetimeMs },
           askAfterMs: spec.askAfterMs,
+          random: createDeviceRandom(this.#seed, `${id}/keyshare`),
           maxRounds: spec.maxRounds,
           reaskAfterMs: spec.reaskAfterMs,
         });
@@ -152,8 +159,7 @@ export class KeyshareDriver {
             return d === undefined ? null : (this.#scenario.devices[d] ?? null);
           },
           isConnected: (peer) => env.isConnected(site, peer),
-          sendToPeer: (peer, message) =>
-            env.sendSite(site, peer, message.bytes.length + 40, `keyshare ${site}->${peer}`, async () => this.#relays.get(peer)!.receive(message, site)),
+          sendToPeer: (peer, message) => this.#sendSite(site, peer, message),
           deliverLocal: (key, message) => this.#down(this.#byKey.get(key)!, message),
         }),
       );
@@ -226,6 +232,19 @@ export class KeyshareDriver {
     return record;
   }
 
+  /** A site-to-site hop with the link's latency and loss (keyshare's stream); dropped across a partition. */
+  #sendSite(from: string, to: string, message: RelayedMessage): void {
+    const env = this.#env!;
+    if (!env.isConnected(from, to)) return;
+    const link = env.linkProfile(from, to);
+    const lossDraw = this.#random.nextFloat();
+    const delay = this.#random.nextInt(link.latency[0], link.latency[1]);
+    if (lossDraw < link.loss) return;
+    env.schedule(env.now() + delay, `keyshare ${from}->${to}`, () => {
+      if (env.isConnected(from, to)) this.#relays.get(to)!.receive(message, from);
+    });
+  }
+
   #up(device: string, m: RelayedMessage): void {
     const env = this.#env!;
     const hop = this.#hops.get(device)!;
@@ -233,7 +252,7 @@ export class KeyshareDriver {
       hop.outbox.push(m);
       return;
     }
-    hop.upAt = Math.max(hop.upAt, env.now() + env.drawDeviceLatency());
+    hop.upAt = Math.max(hop.upAt, env.now() + this.#random.nextInt(env.deviceLatency[0], env.deviceLatency[1]));
     const site = this.#scenario.devices[device]!;
     env.schedule(hop.upAt, `keyshare up ${device}`, () => this.#relays.get(site)!.receive(m, null));
   }
@@ -245,7 +264,7 @@ export class KeyshareDriver {
       hop.backlog.push(m);
       return;
     }
-    hop.downAt = Math.max(hop.downAt, env.now() + env.drawDeviceLatency());
+    hop.downAt = Math.max(hop.downAt, env.now() + this.#random.nextInt(env.deviceLatency[0], env.deviceLatency[1]));
     env.schedule(hop.downAt, `keyshare down ${device}`, () => {
       if (!env.isOnline(device)) {
         hop.backlog.push(m);

@@ -116,6 +116,11 @@ export class Network {
     });
   }
 
+  /** The latency and loss profile of the link between two sites. */
+  linkProfile(a: string, b: string): LinkProfile {
+    return this.#links.get(linkKey(a, b)) ?? this.#defaults;
+  }
+
   /** A latency draw for a device<->site hop (reliable, in order per direction). */
   drawDeviceLatency(range: readonly [number, number]): number {
     return this.#random.nextInt(range[0], range[1]);

@@ -171,7 +171,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let sequence = 0; // orders what devices saw and sent, even within one simulated millisecond
 
   // Keyshare (off unless the scenario turns it on) wraps each device in a keyshare layer.
-  const keyshare = scenario.keyshare ? new KeyshareDriver(scenario, scenario.keyshare, options.provider ?? 'node') : null;
+  const keyshare = scenario.keyshare ? new KeyshareDriver(scenario, scenario.keyshare, options.provider ?? 'node', seed) : null;
   const engine = keyshare ? keyshare.wrapEngine(options.engine) : options.engine;
   const hosts = new Map<string, DeviceHost>();
   for (const [id, site] of Object.entries(scenario.devices)) {
@@ -216,8 +216,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       now: () => scheduler.now,
       schedule: (at, label, run) => scheduler.schedule(at, label, run),
       isConnected: (a, b) => net.isConnected(a, b),
-      sendSite: (from, to, bytes, label, deliver) => net.sendSite(from, to, bytes, label, deliver),
-      drawDeviceLatency: () => net.drawDeviceLatency(scenario.network.deviceLatency),
+      linkProfile: (a, b) => net.linkProfile(a, b),
+      deviceLatency: scenario.network.deviceLatency,
       isOnline: (device) => host(device).online,
       callDevice: (device, what, fn) => void call(host(device), what, fn),
     },
