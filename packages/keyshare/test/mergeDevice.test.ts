@@ -221,6 +221,26 @@ describe('keyshare over the real merge device', () => {
     expect(textsOf(b)).toEqual(['first in epoch 1', 'second in epoch 1']);
   });
 
+  it('bad device messages get a typed refusal and change nothing', () => {
+    const { net, msgs } = setup();
+    release(net, 'b', 100);
+    const b = dev(net, 'b');
+    const before = JSON.stringify({ view: b.view(), recovered: b.listRecovered() });
+    const answer = net.wire.find((w) => w.type === 'answer')!.bytes;
+    const cases: [Uint8Array, string][] = [
+      [new Uint8Array([1, 2, 3]), 'malformed'],
+      [new Uint8Array(0), 'malformed'],
+      [answer, 'unsolicited'], // the same answer again: its request is closed
+      [answer.slice(0, answer.length - 1), 'truncated'],
+    ];
+    for (const [bytes, code] of cases) {
+      const fx = b.receiveDeviceMessage(bytes, 200);
+      expect([fx.rejected?.map((r) => r.code), fx.deviceMessages ?? [], fx.publish]).toEqual([[code], [], []]);
+    }
+    expect(JSON.stringify({ view: b.view(), recovered: b.listRecovered() })).toBe(before);
+    expect(b.listRecovered().map((r) => r.cid)).toEqual(msgs);
+  });
+
   it('a device that joined later asks explicitly for history from before its join and is refused not_a_member by every member', () => {
     const { net, msgs } = setup();
     release(net, 'b', 100);

@@ -17,7 +17,7 @@ import {
   type RecoveredMessage,
   type UnreadableMessage,
 } from '@weft/keyshare';
-import type { DeviceMessage, DeviceRuntime, Effects, Engine } from './engine.ts';
+import type { DeviceMessage, Effects, Engine } from './engine.ts';
 import { DeviceRelay, type RelayedMessage } from './deviceRelay.ts';
 import type { LinkProfile } from './network.ts';
 import { createDeviceRandom, createRandom, type SimRandom } from './random.ts';
@@ -276,9 +276,4 @@ export class KeyshareDriver {
       env.callDevice(device, 'keyshare', () => runtime.receiveDeviceMessage(m.bytes, env.now()));
     });
   }
-}
-
-/** True when the runtime has a keyshare layer. */
-export function hasKeyshare(runtime: DeviceRuntime): runtime is KeyshareDevice {
-  return typeof (runtime as Partial<KeyshareDevice>).requestMessage === 'function';
 }
