@@ -1,8 +1,15 @@
 // Keyshare costs (node provider), medians: answering one request (verify the request signature
 // and binding, run the policy, export the sender ratchet, HPKE-seal to the requester's device key,
 // sign) and applying one answer (verify, HPKE-open, decrypt and authenticate the message asked for).
+// Then the recovery after a heal in the netsplit scenario (simulator, keyshare on): simulated ms
+// from the heal until every member of each message's epoch that will read a message sent before
+// the heal reads it, and the
+// requests and answers it took, with the scenario's retention and with a fork horizon of 1 (where
+// neither side can process the other side's commits, so keyshare carries the history).
 // Usage: pnpm bench keyshare
+import { readFileSync } from 'node:fs';
 import type { CID } from '@weft/dag';
+import { buildReport, mergeEngine, parseScenario, runScenario } from '../packages/sim/src/index.ts';
 import { answerRequest, createMessageRef, receiveReply, requestKeys } from '../packages/keyshare/src/index.ts';
 import { answererDeps, buildWorld, cs, freshAnswerer, freshRequester, requesterDeps, type HeldMessage } from '../packages/keyshare/test/fixture.ts';
 import { formatUs, measure, printTable } from './harness.ts';
@@ -47,5 +54,68 @@ export async function run(): Promise<BenchRow[]> {
     ['operation', 'asked', 'median', 'p10', 'p90', 'request B', 'answer B'],
     rows.map((r) => [r.name, String(r.params['asked']), formatUs(r.medianUs), formatUs(r.p10Us), formatUs(r.p90Us), String(r.params['requestBytes']), String(r.params['answerBytes'])]),
   );
-  return rows;
+  const recovery = [await measureRecovery('scenario retention', undefined), await measureRecovery('fork horizon 1', { forkHorizon: 1, messageHorizon: 4096 })];
+  printTable(
+    'recovery after the heal, netsplit (simulated ms; keyshare on)',
+    ['retention', 'heal at', 'all read at', 'recovery', 'requests', 'answered', 'withheld', 'read via keyshare', 'time to read (median/max)', 'ok'],
+    recovery.map((r) => [
+      String(r.params['retention']),
+      String(r.extra?.['healAtMs']),
+      String(r.extra?.['allReadAtMs']),
+      `${r.extra?.['recoveryMs']} ms`,
+      String(r.extra?.['requests']),
+      String(r.extra?.['answered']),
+      String(r.extra?.['withheld']),
+      String(r.extra?.['recovered']),
+      String(r.extra?.['timeToRead']),
+      String(r.extra?.['ok']),
+    ]),
+  );
+  return [...rows, ...recovery];
+}
+
+/**
+ * Runs examples/scenarios/netsplit.json with keyshare on and returns the simulated time from the
+ * (last) heal until the last (device, message) pair that ends readable became readable, over
+ * members of the message's epoch (public resolver).
+ */
+async function measureRecovery(label: string, retention: { forkHorizon: number; messageHorizon: number } | undefined): Promise<BenchRow> {
+  const raw = JSON.parse(readFileSync(new URL('../examples/scenarios/netsplit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const scenario = parseScenario({ ...raw, keyshare: true, ...(retention ? { retention } : {}) });
+  const run = await runScenario(scenario, { engine: mergeEngine });
+  const report = buildReport(run);
+  const healAt = run.heals[run.heals.length - 1] ?? 0;
+  const resolution = run.sites[0]?.resolution;
+  let allReadAt = healAt;
+  for (const m of run.messages) {
+    if (m.at >= healAt) continue; // sent after the heal: not history to recover
+    for (const id of resolution?.members(m.epoch) ?? []) {
+      const at = run.keyshare?.runtimes.get(id)?.getReadAt(m.cid) ?? null;
+      if (at !== null) allReadAt = Math.max(allReadAt, at);
+    }
+  }
+  const ks = report.keyshare;
+  const recoveryMs = allReadAt - healAt;
+  return {
+    section: 'keyshare',
+    name: 'recovery after heal (netsplit)',
+    params: { provider: 'node', retention: label, unit: 'simulated ms' },
+    medianUs: recoveryMs * 1000,
+    p10Us: recoveryMs * 1000,
+    p90Us: recoveryMs * 1000,
+    samples: 1,
+    extra: {
+      healAtMs: healAt,
+      allReadAtMs: allReadAt,
+      recoveryMs,
+      requests: ks?.requests ?? 0,
+      answered: ks?.answered ?? 0,
+      withheld: Object.values(ks?.withheld ?? {}).reduce((a, b) => a + b, 0),
+      recovered: ks?.recovered.length ?? 0,
+      timeToRead: `${ks?.timeToReadMs.median ?? '-'}/${ks?.timeToReadMs.max ?? '-'}`,
+      unreadableEntitled: ks?.unreadableEntitled ?? -1,
+      leaks: ks?.leaks ?? -1,
+      ok: report.ok ? 'yes' : `no: ${report.failures.slice(0, 2).join('; ')}`,
+    },
+  };
 }

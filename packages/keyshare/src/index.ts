@@ -65,6 +65,7 @@ export {
   requestKeyOf,
   requestKeys,
   tickRequester,
+  cancelRequest,
   receiveReply,
   listUnreadable,
   type RequesterOptions,
@@ -85,3 +86,12 @@ export {
 } from './requester.ts';
 export { encodeAnswererState, decodeAnswererState, encodeRequesterState, decodeRequesterState } from './stateCodec.ts';
 export { createShardedMap, getSharded, setSharded, entriesOfSharded, filterSharded, shardedFrom, type ShardedMap } from './shardedMap.ts';
+export { createMergeMembership, createMergeKeySource, createMergeViewSource, createEpochView, findPublicEpoch, findLeafOfKey } from './mergeSources.ts';
+export {
+  createKeyshareDevice,
+  type KeyshareDevice,
+  type KeyshareDeviceOptions,
+  type RecoveredMessage,
+  type KeyshareLogEntry,
+  type UnreadableMessage,
+} from './keyshareDevice.ts';

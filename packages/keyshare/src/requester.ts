@@ -265,6 +265,27 @@ export function tickRequester(deps: RequesterDeps, state: RequesterState, now: n
   return { state: { ...state, open, byId: byId ?? state.byId, unreadable: unreadable ?? state.unreadable }, effects };
 }
 
+/**
+ * Withdraws an open request: every device asked gets a cancel. When `satisfied` (its messages were
+ * read another way) they leave the unreadable list; otherwise they stay there with their last
+ * reason (given up after every candidate refused). An unknown key changes nothing.
+ */
+export function cancelRequest(deps: RequesterDeps, state: RequesterState, key: string, satisfied: boolean): RequesterStep {
+  const req = state.open.get(key);
+  if (req === undefined) return { state, effects: [] };
+  const open = new Map(state.open);
+  open.delete(key);
+  const byId = new Map(state.byId);
+  byId.delete(toHex(req.id));
+  let unreadable = state.unreadable;
+  if (satisfied) {
+    const next = new Map(state.unreadable);
+    for (const cid of req.cids) next.delete(cid.toString());
+    unreadable = next;
+  }
+  return { state: { ...state, open, byId, unreadable }, effects: cancelEffects(deps, req, null) };
+}
+
 /** The result of an accepted reply. */
 export type ReplyOutcome =
   | {

@@ -6,7 +6,7 @@ import { getCipherSuite, type CipherSuite } from '@weft/crypto';
 import { toHex } from '@weft/codec';
 import { buildEvent, cidFromKey, cidKey, decodeEvent, getEventGroup, parseCid, type CheckedEvent, type EventSigner } from '@weft/dag';
 import { decodeMlsMessage, encodeMlsMessage, type KeyPackage, type Welcome } from '@weft/tree';
-import type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from './deviceApi.ts';
+import type { DeviceOptions, DeviceRuntime, DeviceView, Effects, EpochKeyMaterial, MessageView, RetentionPolicy } from './deviceApi.ts';
 import { MergeError, codeOf, toRejection, type MergeErrorCode, type Rejection } from './errors.ts';
 import { PublicLedger, type CanonicalChain, type LedgerEntry } from './canonicalChain.ts';
 import { getIdentity, listIdentities, releasePathInputs, type PublicEpoch } from './publicState.ts';
@@ -78,6 +78,8 @@ export interface MergeDevice extends DeviceRuntime {
   getLedger(): PublicLedger | null;
   /** 'held' when this device has a world for the epoch (CID string), else why not (e.g. 'removed', 'base_evicted'), or null if unknown. */
   getWorldStatus(epoch: string): string | null;
+  /** The held message keys of an epoch (CID string) as created, 'evicted' when retention dropped them, null when never held. */
+  getEpochKeys(epoch: string): EpochKeyMaterial | 'evicted' | null;
 }
 
 const MAX_REJECTIONS = 1000;
@@ -135,7 +137,7 @@ class Device implements MergeDevice {
   constructor(options: DeviceOptions) {
     this.id = options.id;
     this.#cs = getCipherSuite(options.suite, options.provider ?? 'node', { random: options.random });
-    const signature = this.#cs.signatureGenerateKeyPair();
+    const signature = options.signatureKeyPair ?? this.#cs.signatureGenerateKeyPair();
     this.#keys = { identity: options.id, signature };
     this.#signer = { suite: this.#cs, privateKey: signature.privateKey, publicKey: signature.publicKey };
     this.#policy = options.retention ?? DEFAULT_RETENTION;
@@ -318,6 +320,21 @@ class Device implements MergeDevice {
     }
     if (this.#worlds.has(key)) return 'held';
     return this.#noWorld.get(key) ?? null;
+  }
+
+  getEpochKeys(epoch: string): EpochKeyMaterial | 'evicted' | null {
+    let key: string;
+    try {
+      key = cidKey(parseCid(epoch));
+    } catch {
+      return null;
+    }
+    const w = this.#worlds.get(key);
+    if (w && w.framing !== null && w.sharingTree !== null) {
+      return { groupId: w.framing.groupId, epoch: w.epoch, secretTree: w.sharingTree, senderDataSecret: w.framing.senderDataSecret };
+    }
+    const why = this.#noWorld.get(key);
+    return w || why === 'evicted' ? 'evicted' : null;
   }
 
   // ---- plumbing ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 // reads a clock, never does I/O, and takes randomness only from its injected RandomSource, so the
 // simulator can run the same code deterministically.
 
-import type { CipherSuiteId, ProviderName, RandomSource } from '@weft/crypto';
+import type { CipherSuiteId, KeyPair, ProviderName, RandomSource } from '@weft/crypto';
+import type { SecretTree } from '@weft/tree';
 
 /** Limits on what a device keeps for forks and old messages, measured in DAG height. */
 export interface RetentionPolicy {
@@ -24,6 +25,25 @@ export interface DeviceOptions {
   retention?: RetentionPolicy;
   /** Simulated ms between one rebase-duty holder and the next (DESIGN.md section 5). */
   rebaseIntervalMs?: number;
+  /** Optional long-term signature key pair (a keyshare layer above merge binds its HPKE key to it); drawn from `random` when absent. */
+  signatureKeyPair?: KeyPair;
+}
+
+/** A store-and-forward message from one device to another (keyshare), relayed by sites. */
+export interface DeviceMessage {
+  /** Hex signature key of the recipient device (sites route on it; the body is opaque to them). */
+  readonly to: string;
+  readonly bytes: Uint8Array;
+}
+
+/** The message keys of one epoch a device still holds (read-only; for answering keyshare requests). */
+export interface EpochKeyMaterial {
+  readonly groupId: Uint8Array;
+  /** The epoch number inside the MLS messages. */
+  readonly epoch: bigint;
+  /** The epoch's secret tree as it was created (kept within the message horizon). */
+  readonly secretTree: SecretTree;
+  readonly senderDataSecret: Uint8Array;
 }
 
 /** A typed reason a runtime gives for refusing an action or an event. */
@@ -42,6 +62,8 @@ export interface Effects {
   refused?: RuntimeRefusal;
   /** Ingested events the call refused (never stored, state unchanged). */
   rejected?: RuntimeRefusal[];
+  /** Device messages (keyshare) to hand to the device's own site, which relays them to their recipients. */
+  deviceMessages?: DeviceMessage[];
 }
 
 /** An application message as one device sees it. */
@@ -55,6 +77,12 @@ export interface MessageView {
   text: string | null;
   /** Why it is unreadable (e.g. 'no_world', 'evicted', 'not_member'), when text is null. */
   reason?: string;
+  /** Simulated ms the message has waited unreadable (set by a keyshare layer). */
+  waitedMs?: number;
+  /** What a keyshare layer did about an unreadable message (e.g. 'awaiting_answer', 'withheld:unavailable', 'expired'). */
+  keyshare?: string;
+  /** When the text was recovered through keyshare: the answering device's identity and when. */
+  recovered?: { readonly from: string; readonly at: number };
 }
 
 /** What an observer (tests, simulator report) may inspect about a device. */
@@ -97,4 +125,10 @@ export interface DeviceRuntime {
   offerKeyPackage?(keyPackage: Uint8Array): void;
   /** Optional: 'held' when the device has private state for the epoch CID, else why not (null if unknown). */
   getWorldStatus?(epochCid: string): string | null;
+  /** Optional: hex signature key of this device (the address of its device messages). */
+  getDeviceKey?(): string;
+  /** Optional: takes one device message relayed by the device's site. */
+  receiveDeviceMessage?(bytes: Uint8Array, now: number): Effects;
+  /** Optional: the held message keys of an epoch (CID string), 'evicted' when retention dropped them, null when never held. */
+  getEpochKeys?(epochCid: string): EpochKeyMaterial | 'evicted' | null;
 }

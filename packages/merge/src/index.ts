@@ -1,4 +1,4 @@
-export type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy, RuntimeRefusal } from './deviceApi.ts';
+export type { DeviceMessage, DeviceOptions, DeviceRuntime, DeviceView, Effects, EpochKeyMaterial, MessageView, RetentionPolicy, RuntimeRefusal } from './deviceApi.ts';
 export { MergeError, isMergeError, type MergeErrorCode, type Rejection } from './errors.ts';
 export { createDevice, type MergeDevice, type MergeEffects, type RebaseRecord } from './device.ts';
 export { PublicLedger, computeCanonicalChain, computeCanonicalChainFromStore, type CanonicalChain, type LedgerEntry, type LedgerOptions, type LedgerReport } from './canonicalChain.ts';

@@ -47,6 +47,7 @@ export function evictWorlds(worlds: Map<string, World>, headKey: string | null, 
     }
     if (w.height < messageFloor && w.secretTree !== null) {
       w.secretTree = null;
+      w.sharingTree = null;
       w.framing = null;
       report.messageKeys.push(k);
     }

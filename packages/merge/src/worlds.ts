@@ -78,6 +78,8 @@ export interface World {
   framing: FramingContext | null;
   /** Message keys: message horizon. */
   secretTree: SecretTree | null;
+  /** The secret tree as created (persistent, so one reference): lets keyshare answer for messages already read. Message horizon. */
+  sharingTree: SecretTree | null;
   /** Hex of MLS-Exporter("weft-sim", "", 32), for convergence checks. */
   readonly exporter: string;
   readonly epochAuthenticator: Uint8Array;
@@ -103,6 +105,7 @@ function fail(cid: string, what: string, e?: unknown): MergeError {
 }
 
 function makeWorld(cs: CipherSuite, epoch: PublicEpoch, leaf: number, treeKeys: TreePrivateKeys, secrets: ReturnType<typeof deriveEpochSecrets>): World {
+  const secretTree = createSecretTree(secrets.encryptionSecret, epoch.tree.leafCount);
   return {
     key: epoch.key,
     height: epoch.height,
@@ -111,7 +114,8 @@ function makeWorld(cs: CipherSuite, epoch: PublicEpoch, leaf: number, treeKeys: 
     treeKeys: pruneTreePrivateKeys(epoch.tree, treeKeys),
     initSecret: secrets.initSecret,
     framing: createFramingContext(epoch.groupContext, secrets),
-    secretTree: createSecretTree(secrets.encryptionSecret, epoch.tree.leafCount),
+    secretTree,
+    sharingTree: secretTree,
     exporter: toHex(exportSecret(cs, secrets.exporterSecret, VIEW_EXPORTER_LABEL, EMPTY, 32)),
     epochAuthenticator: secrets.epochAuthenticator,
   };

@@ -4,7 +4,7 @@
 import type { DeviceOptions, DeviceRuntime } from '@weft/merge';
 import type { PublicResolver } from './resolver.ts';
 
-export type { DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from '@weft/merge';
+export type { DeviceMessage, DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from '@weft/merge';
 
 /** Creates one device runtime. */
 export type DeviceFactory = (options: DeviceOptions) => DeviceRuntime;

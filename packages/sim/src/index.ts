@@ -21,3 +21,7 @@ export { buildReport, formatReport, serializeStableReport, labelEvents, type Sim
 export { drawDagSvg } from './dagSvg.ts';
 export { mergeEngine, resolveWithLedger } from './mergeEngine.ts';
 export { generateRandomScenario, type RandomScenarioOptions } from './randomScenario.ts';
+export { parseKeyshareSpec, isTrustedBy, DEFAULT_KEYSHARE_OPTIONS, type KeyshareSpec, type TrustSpec, type PolicySpec, type RateSpec } from './keyshareScenario.ts';
+export { KeyshareDriver, type KeyshareRunData, type WireRecord, type KeyshareEnvironment } from './keyshareDriver.ts';
+export { DeviceRelay, type RelayedMessage, type RelayEnvironment } from './deviceRelay.ts';
+export { buildKeyshareReport, listKeyshareFailures, formatKeyshareReport, type KeyshareReport, type KeyshareUnreadable } from './keyshareReport.ts';

@@ -39,6 +39,8 @@ export class Network {
   readonly #sites: readonly string[];
   /** Partition group index of each site; undefined when healed (all connected). */
   #groupOf: Map<string, number> | undefined;
+  /** Links cut one by one (`cut` steps); they stay down through heals until restored. */
+  readonly #cut = new Set<string>();
   readonly stats: NetworkStats = { siteMessages: 0, siteBytes: 0, lost: 0, partitioned: 0 };
 
   constructor(scheduler: Scheduler, random: SimRandom, sites: readonly string[], defaults: LinkProfile, links: readonly SiteLink[] = []) {
@@ -51,7 +53,9 @@ export class Network {
 
   /** True when the two sites can currently reach each other. */
   isConnected(a: string, b: string): boolean {
-    if (a === b || !this.#groupOf) return true;
+    if (a === b) return true;
+    if (this.#cut.size > 0 && this.#cut.has(linkKey(a, b))) return false;
+    if (!this.#groupOf) return true;
     return this.#groupOf.get(a) === this.#groupOf.get(b);
   }
 
@@ -70,7 +74,18 @@ export class Network {
   heal(): [string, string][] {
     const down = this.#pairs().filter(([a, b]) => !this.isConnected(a, b));
     this.#groupOf = undefined;
-    return down;
+    return down.filter(([a, b]) => this.isConnected(a, b));
+  }
+
+  /** Takes the link between two sites down until `restore` (partitions and heals leave it down). */
+  cut(a: string, b: string): void {
+    this.#cut.add(linkKey(a, b));
+  }
+
+  /** Restores a cut link; returns true when the two sites can now reach each other. */
+  restore(a: string, b: string): boolean {
+    this.#cut.delete(linkKey(a, b));
+    return this.isConnected(a, b);
   }
 
   /**
@@ -99,6 +114,11 @@ export class Network {
       }
       await deliver();
     });
+  }
+
+  /** The latency and loss profile of the link between two sites. */
+  linkProfile(a: string, b: string): LinkProfile {
+    return this.#links.get(linkKey(a, b)) ?? this.#defaults;
   }
 
   /** A latency draw for a device<->site hop (reliable, in order per direction). */

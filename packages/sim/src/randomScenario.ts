@@ -15,6 +15,13 @@ export interface RandomScenarioOptions {
   readonly maxSites?: number;
   /** Operations between the initial add and the final heal. */
   readonly maxOps?: number;
+  /**
+   * Turns keyshare on, with a fork horizon of 1 to 3 heights and a long message horizon (so someone
+   * can still answer), and adds one more split before the last message in which both sides
+   * change the group and talk. Drawn from a stream of its own: every other step is the one
+   * generated without this option.
+   */
+  readonly keyshare?: boolean;
 }
 
 /** A random scenario, fully determined by `seed` and the options. */
@@ -76,9 +83,32 @@ export function generateRandomScenario(seed: number, options: RandomScenarioOpti
   }
   if (partitioned) steps.push({ do: 'heal' });
   for (const d of [...offline].sort()) steps.push({ do: 'online', device: d });
+  // Keyshare: one more split in which both sides change the group and talk, so members end up
+  // without the worlds of the other side's branch (drawn from a stream of its own).
+  const ks = options.keyshare ? createRandom(seed, 'scenario-keyshare') : null;
+  if (ks && nSites > 1 && members.size > 0) {
+    const groups = randomGroups(ks, sites);
+    steps.push({ do: 'partition', groups });
+    let k = 0;
+    for (const g of groups) {
+      const here = [...members].sort().filter((d) => g.includes(devices[d] as string));
+      if (here.length === 0) continue;
+      // Two key refreshes with a message after each put the split's base past a short fork horizon.
+      for (let i = 0; i < 2; i++) {
+        const by = pick(ks, here);
+        steps.push({ do: 'update', by }, { do: 'send', by: pick(ks, here), text: `k${++k}` });
+      }
+    }
+    steps.push({ do: 'heal' });
+  }
   steps.push({ do: 'send', by: members.size > 0 ? pick(rng, [...members].sort()) : 'd0', text: 'final' });
 
   const low = rng.nextInt(1, 30);
+  const extra: Record<string, unknown> = {};
+  if (ks) {
+    extra.retention = { forkHorizon: ks.nextInt(1, 3), messageHorizon: 4096 };
+    extra.keyshare = { askAfterMs: 300, baseBackoffMs: 500, maxBackoffMs: 4000, lifetimeMs: 30_000 };
+  }
   return parseScenario({
     name: `random-${seed}`,
     seed,
@@ -88,6 +118,7 @@ export function generateRandomScenario(seed: number, options: RandomScenarioOpti
     rebaseIntervalMs: 100,
     limits: { maxTimeMs: 3_600_000, maxSteps: 500_000 },
     steps,
+    ...extra,
   });
 }
 

@@ -4,6 +4,7 @@
 import { checkConvergence, checkNoLostMessages, checkRemoveWins, getCanonical } from './invariants.ts';
 import type { UnreadMessage } from './invariants.ts';
 import type { RunResult } from './runner.ts';
+import { buildKeyshareReport, formatKeyshareReport, listKeyshareFailures, type KeyshareReport } from './keyshareReport.ts';
 
 /** One competing commit of a fork. */
 export interface ForkChild {
@@ -89,6 +90,8 @@ export interface SimReport {
   readonly deviceRejections: readonly string[];
   readonly sites: readonly { readonly name: string; readonly events: number; readonly heads: number; readonly head: string | null; readonly rejected: readonly string[] }[];
   readonly network: RunResult['network'] & { readonly schedulerSteps: number };
+  /** What keyshare did, when the scenario turns it on (see keyshareReport.ts); its leaks and entitled-but-unreadable messages fail the run. */
+  readonly keyshare?: KeyshareReport;
   /** CPU ms per device spent in engine calls (not deterministic; excluded from comparisons). */
   readonly timing: Readonly<Record<string, number>>;
 }
@@ -173,12 +176,14 @@ export function buildReport(run: RunResult): SimReport {
   const handshakes = run.published.filter((p) => p.kind !== 'message');
 
   const invariants = { convergence: convergence.held, noLostMessages: lostCheck.held, removeWins: removeWins.held };
+  const keyshare = buildKeyshareReport(run, label);
+  const keyshareFailures = keyshare ? listKeyshareFailures(keyshare) : [];
   return {
     scenario: run.scenario.name,
     seed: run.seed,
     engine: run.engine,
     converged: convergence.held,
-    ok: invariants.convergence && invariants.noLostMessages && invariants.removeWins,
+    ok: invariants.convergence && invariants.noLostMessages && invariants.removeWins && keyshareFailures.length === 0,
     quiet: run.quiet,
     endTimeMs: run.endTime,
     group: run.group,
@@ -187,7 +192,7 @@ export function buildReport(run: RunResult): SimReport {
     members: head ? (canonical?.members(head) ?? []) : [],
     heads,
     invariants,
-    failures: [...convergence.failures, ...lostCheck.failures, ...removeWins.failures],
+    failures: [...convergence.failures, ...lostCheck.failures, ...removeWins.failures, ...keyshareFailures],
     notes: [...(removeWins.notes ?? [])],
     messages: {
       sent: run.messages.length,
@@ -213,6 +218,7 @@ export function buildReport(run: RunResult): SimReport {
       rejected: [...s.rejections.map((r) => `${r.cid ?? '?'} from ${r.from}: ${r.code}`), ...(s.resolution?.rejected ?? [])],
     })),
     network: { ...run.network, schedulerSteps: run.schedulerSteps },
+    ...(keyshare ? { keyshare } : {}),
     timing,
   };
 }
@@ -272,6 +278,7 @@ export function formatReport(r: SimReport): string {
   if (r.deviceRejections.length > 0) out.push(`events rejected by devices: ${r.deviceRejections.length}`, ...r.deviceRejections.slice(0, 10).map((e) => `  ${e}`));
   for (const s of r.sites) if (s.rejected.length > 0) out.push(`site ${s.name} rejected ${s.rejected.length}: ${s.rejected.slice(0, 3).join('; ')}`);
   out.push('');
+  if (r.keyshare) out.push(...formatKeyshareReport(r.keyshare), '');
   out.push(`network: ${r.network.siteMessages} site messages (${r.network.siteBytes} bytes), ${r.network.lost} lost, ${r.network.partitioned} blocked by partitions`);
   out.push(`cpu ms per device: ${Object.entries(r.timing).map(([d, ms]) => `${d}=${ms.toFixed(1)}`).join(' ')}`);
   out.push('');

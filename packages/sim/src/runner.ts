@@ -15,6 +15,7 @@ import type { Scenario, Step } from './scenario.ts';
 import { Scheduler } from './scheduler.ts';
 import type { StopReason } from './scheduler.ts';
 import { measureSyncMessage, Site } from './site.ts';
+import { KeyshareDriver, type KeyshareRunData } from './keyshareDriver.ts';
 import type { SiteRejection } from './site.ts';
 
 /** Options of one run. */
@@ -121,6 +122,8 @@ export interface RunResult {
   /** Base epoch of every commit at the first site (epoch CID -> base CID). */
   readonly bases: ReadonlyMap<string, string>;
   readonly network: NetworkStats;
+  /** What keyshare did (only when the scenario turns keyshare on). */
+  readonly keyshare?: KeyshareRunData;
 }
 
 /** Process CPU time (user + system) in ms: unlike wall time, not inflated by other load on the machine. */
@@ -167,9 +170,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let group: CID | null = null;
   let sequence = 0; // orders what devices saw and sent, even within one simulated millisecond
 
+  // Keyshare (off unless the scenario turns it on) wraps each device in a keyshare layer.
+  const keyshare = scenario.keyshare ? new KeyshareDriver(scenario, scenario.keyshare, options.provider ?? 'node', seed) : null;
+  const engine = keyshare ? keyshare.wrapEngine(options.engine) : options.engine;
   const hosts = new Map<string, DeviceHost>();
   for (const [id, site] of Object.entries(scenario.devices)) {
-    const runtime = options.engine.createDevice({
+    const runtime = engine.createDevice({
       id,
       suite: scenario.suite,
       provider: options.provider ?? 'node',
@@ -204,6 +210,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     });
     sites.set(name, site);
   }
+
+  await keyshare?.attach(
+    {
+      now: () => scheduler.now,
+      schedule: (at, label, run) => scheduler.schedule(at, label, run),
+      isConnected: (a, b) => net.isConnected(a, b),
+      linkProfile: (a, b) => net.linkProfile(a, b),
+      deviceLatency: scenario.network.deviceLatency,
+      isOnline: (device) => host(device).online,
+      callDevice: (device, what, fn) => void call(host(device), what, fn),
+    },
+    scenario.sites,
+  );
 
   // Device <-> own site hops: reliable and in order per direction; an offline device's traffic waits.
   const sendUp = (h: DeviceHost, bytes: Uint8Array): void => {
@@ -277,7 +296,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       }
       sendUp(h, bytes);
     }
-    for (const r of effects.rejected ?? []) deviceRejections.push(`${h.id} ${what} at ${scheduler.now}: ${r.code}: ${r.message}`);
+    if (keyshare && effects.deviceMessages && effects.deviceMessages.length > 0) keyshare.fromDevice(h.id, effects.deviceMessages);
+    for (const r of effects.rejected ?? []) if (what !== 'keyshare') deviceRejections.push(`${h.id} ${what} at ${scheduler.now}: ${r.code}: ${r.message}`);
     if (effects.wakeAt !== undefined) wake(h, effects.wakeAt);
     if (effects.refused) {
       const msg = `${effects.refused.code}: ${effects.refused.message}`;
@@ -302,8 +322,22 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         for (const [a, b] of net.heal()) {
           sites.get(a)!.linkUp(b);
           sites.get(b)!.linkUp(a);
+          keyshare?.linkUp(a, b);
         }
         return;
+      case 'cut':
+        net.cut(step.between[0], step.between[1]);
+        return;
+      case 'restore': {
+        const [a, b] = step.between;
+        if (net.restore(a, b)) {
+          heals.push(now);
+          sites.get(a)!.linkUp(b);
+          sites.get(b)!.linkUp(a);
+          keyshare?.linkUp(a, b);
+        }
+        return;
+      }
       case 'offline':
         host(step.device).online = false;
         return;
@@ -316,6 +350,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         const backlog = h.backlog.splice(0);
         for (const b of outbox) sendUp(h, b);
         for (const b of backlog) sendDown(h, b);
+        keyshare?.online(h.id);
         return;
       }
       case 'settle':
@@ -367,6 +402,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       case 'send':
         call(h, 'send', () => h.runtime.send(step.text, now), op, opIndex);
         return;
+      case 'ask': {
+        const target = messages.find((m) => m.label === step.message);
+        if (!keyshare || !target) {
+          op.error = !keyshare ? 'keyshare is off' : `no message "${step.message}" was sent`;
+          return;
+        }
+        call(h, 'ask', () => keyshare.ask(h.id, target.cid, now), op, opIndex);
+        return;
+      }
     }
   };
 
@@ -445,5 +489,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     blocks,
     bases,
     network: { ...net.stats },
+    ...(keyshare ? { keyshare: keyshare.collect() } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // names the problem and where it is (e.g. `steps[3].by: unknown device "z"`).
 
 import type { SiteLink } from './network.ts';
+import { parseKeyshareSpec, type KeyshareSpec } from './keyshareScenario.ts';
 
 /** Codes of scenario problems. */
 export type ScenarioErrorCode =
@@ -59,12 +60,16 @@ export type Step = StepTiming &
     | { readonly do: 'offline'; readonly device: string }
     | { readonly do: 'online'; readonly device: string }
     | { readonly do: 'settle' }
+    /** Takes one site-to-site link down (it stays down through heals until `restore`), or brings it back. */
+    | { readonly do: 'cut' | 'restore'; readonly between: readonly [string, string] }
+    /** Keyshare: `by` asks for the keys of the message made by the send step with id `message` (entitled or not). */
+    | { readonly do: 'ask'; readonly by: string; readonly message: string }
   );
 
 export type StepKind = Step['do'];
 
 /** Step kinds the parser knows. */
-export const STEP_KINDS: readonly StepKind[] = ['create', 'add', 'remove', 'update', 'send', 'partition', 'heal', 'offline', 'online', 'settle'];
+export const STEP_KINDS: readonly StepKind[] = ['create', 'add', 'remove', 'update', 'send', 'partition', 'heal', 'offline', 'online', 'settle', 'ask', 'cut', 'restore'];
 
 /** A parsed, checked scenario. */
 export interface Scenario {
@@ -85,6 +90,8 @@ export interface Scenario {
   /** Bounds of the run; hitting one is reported as a failure (the network never went quiet). */
   readonly limits: { readonly maxTimeMs: number; readonly maxSteps: number };
   readonly steps: readonly Step[];
+  /** Keyshare settings (`keyshare`, `trust`, `policy` in the file); absent: keyshare is off. */
+  readonly keyshare?: KeyshareSpec;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -106,7 +113,7 @@ export function parseScenarioText(text: string): Scenario {
 /** Checks a decoded scenario object; throws ScenarioError naming the first problem. */
 export function parseScenario(raw: unknown): Scenario {
   const top = object(raw, '');
-  allowOnly(top, '', ['name', 'description', 'suite', 'seed', 'sites', 'devices', 'network', 'retention', 'rebaseIntervalMs', 'limits', 'steps']);
+  allowOnly(top, '', ['name', 'description', 'suite', 'seed', 'sites', 'devices', 'network', 'retention', 'rebaseIntervalMs', 'limits', 'steps', 'keyshare', 'trust', 'policy']);
   const name = string(top.name, 'name');
   const description = top.description === undefined ? undefined : string(top.description, 'description');
   const suiteRaw = top.suite === undefined ? 1 : integer(top.suite, 'suite', 1);
@@ -148,6 +155,12 @@ export function parseScenario(raw: unknown): Scenario {
 
   const steps = array(top.steps, 'steps').map((s, i) => parseStep(s, `steps[${i}]`, devices, siteSet));
   checkOrder(steps);
+  const keyshare = parseKeyshareSpec(top, devices);
+  steps.forEach((s, i) => {
+    if (s.do !== 'ask') return;
+    if (!keyshare) throw new ScenarioError('bad_field', `steps[${i}]`, '"ask" needs "keyshare" to be on');
+    if (!steps.some((x, j) => j < i && x.do === 'send' && x.id === s.message)) throw new ScenarioError('bad_field', `steps[${i}].message`, `no earlier send step has id "${s.message}"`);
+  });
   return {
     name,
     ...(description !== undefined ? { description } : {}),
@@ -160,6 +173,7 @@ export function parseScenario(raw: unknown): Scenario {
     ...(rebaseIntervalMs !== undefined ? { rebaseIntervalMs } : {}),
     limits,
     steps,
+    ...(keyshare ? { keyshare } : {}),
   };
 }
 
@@ -242,6 +256,20 @@ function parseStep(raw: Json, path: string, devices: Record<string, string>, sit
     case 'online':
       allowOnly(o, path, [...common, 'device']);
       return { ...timing, do: kind as 'offline' | 'online', device: device(o.device, `${path}.device`) };
+    case 'cut':
+    case 'restore': {
+      allowOnly(o, path, [...common, 'between']);
+      const between = array(o.between, `${path}.between`).map((x, i) => {
+        const site = string(x, `${path}.between[${i}]`);
+        if (!sites.has(site)) throw new ScenarioError('unknown_site', `${path}.between[${i}]`, `unknown site "${site}"`);
+        return site;
+      });
+      if (between.length !== 2 || between[0] === between[1]) throw new ScenarioError('bad_field', `${path}.between`, 'must name two different sites');
+      return { ...timing, do: kind as 'cut' | 'restore', between: [between[0]!, between[1]!] as const };
+    }
+    case 'ask':
+      allowOnly(o, path, [...common, 'by', 'message']);
+      return { ...timing, do: 'ask', by: device(o.by, `${path}.by`), message: identifier(o.message, `${path}.message`) };
   }
 }
 
