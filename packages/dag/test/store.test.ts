@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as dagCbor from '@ipld/dag-cbor';
 import { utf8 } from '@weft/codec';
 import type { CID } from 'multiformats/cid';
-import { drainPending, EventError, MAX_EVENT_BYTES } from '../src/index.ts';
+import { drainPending, EventError, generateDag, MAX_EVENT_BYTES } from '../src/index.ts';
 import type { DagStore } from '../src/index.ts';
 import { child, codeOf, genesis, makeSigner, newStore, only, signRaw, smallForkedDag, snapshot } from './helpers.ts';
 
@@ -240,5 +240,32 @@ describe('store indexes and queries', () => {
     const again = await DagStore.open(store.db, { resolveSuite: (await import('./helpers.ts')).resolveSuite });
     expect((await again.getHeads(group)).length).toBe(1);
     expect(only(await again.add(events[1]!.bytes)).status).toBe('duplicate');
+  });
+
+  it('a failed batch write leaves memory agreeing with what was written, and a retry completes', async () => {
+    const events = [...generateDag({ events: 200, groups: 1, forkRate: 0.2, seed: 4 })];
+    const group = events[0]!.cid;
+    const store = await newStore({ batchSize: 32 });
+    // The third batch write fails (while the fourth batch is being filled: writes overlap validation).
+    const db = store.db as unknown as { batch: () => { write: (o?: unknown) => Promise<void> } };
+    const realBatch = db.batch.bind(db);
+    let writes = 0;
+    db.batch = () => {
+      const b = realBatch();
+      const write = b.write.bind(b);
+      b.write = (o?: unknown) => (++writes === 3 ? Promise.reject(new Error('disk full')) : write(o));
+      return b;
+    };
+    await expect(store.addMany(events)).rejects.toThrow('disk full');
+    delete (db as { batch?: unknown }).batch; // back to the prototype's batch
+    expect(await store.checkIntegrity()).toEqual([]);
+    const stored = (await store.getTopologicalOrder(group)).length;
+    expect(stored).toBe(64); // the two batches written before the failure
+    expect((await store.getGroup(group))!.events).toBe(stored);
+    const again = await store.addMany(events);
+    expect(again.filter((r) => r.status === 'duplicate')).toHaveLength(64);
+    expect(again.filter((r) => r.status === 'accepted')).toHaveLength(200 - 64);
+    expect((await store.getGroup(group))!.events).toBe(200);
+    expect(await store.checkIntegrity()).toEqual([]);
   });
 });
