@@ -52,11 +52,12 @@ const BYTES = Symbol('weft.eventBytes');
 const SIG_PREFIX = [0x61, 0x76, 0x01, 0x63, 0x73, 0x69, 0x67]; // "v": 1, then the key "sig"
 
 /**
- * The signing payload cut out of canonical event bytes without re-encoding. In canonical DAG-CBOR
- * order `v` (1-byte key) comes first and `sig` (the only 3-byte key) second, so dropping the `sig`
- * entry and decrementing the map size gives exactly the encoding of the event without `sig`.
+ * Where the `sig` entry of canonical event bytes ends, or undefined if the bytes do not start with
+ * the `v` and `sig` entries. In canonical DAG-CBOR order `v` (1-byte key) comes first and `sig` (the
+ * only 3-byte key) second, so dropping that entry and decrementing the map size gives exactly the
+ * encoding of the event without `sig`: the signing payload, without re-encoding.
  */
-function sliceSigningPayload(bytes: Uint8Array): Uint8Array | undefined {
+function findSigEnd(bytes: Uint8Array): number | undefined {
   const header = bytes[0] as number;
   if (header < 0xa2 || header > 0xb7) return undefined; // a map of 2..23 entries, size in the first byte
   for (let i = 0; i < SIG_PREFIX.length; i++) if (bytes[1 + i] !== SIG_PREFIX[i]) return undefined;
@@ -68,21 +69,52 @@ function sliceSigningPayload(bytes: Uint8Array): Uint8Array | undefined {
   else if (first === 0x59) [len, at] = [((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number), at + 3];
   else return undefined;
   const end = at + len;
-  if (end > bytes.length) return undefined;
-  const out = new Uint8Array(labelBytes.length + 4 + (bytes.length - end));
-  out.set(labelBytes, 0);
-  out[labelBytes.length] = header - 1;
-  out.set(bytes.subarray(1, 4), labelBytes.length + 1);
-  out.set(bytes.subarray(end), labelBytes.length + 4);
-  return out;
+  return end > bytes.length ? undefined : end;
+}
+
+/** Writes the payload cut from `bytes` (whose `sig` entry ends at `end`) into `out` at `at`. */
+function writeCutPayload(bytes: Uint8Array, end: number, out: Uint8Array, at: number): void {
+  out.set(labelBytes, at);
+  out[at + labelBytes.length] = (bytes[0] as number) - 1;
+  out.set(bytes.subarray(1, 4), at + labelBytes.length + 1);
+  out.set(bytes.subarray(end), at + labelBytes.length + 4);
 }
 
 /** The signing payload of an event (cut from its bytes when it came from `decodeEvent`). */
 export function getSigningPayload(event: DagEvent): Uint8Array {
   const bytes = (event as unknown as Record<symbol, Uint8Array | undefined>)[BYTES];
-  const sliced = bytes ? sliceSigningPayload(bytes) : undefined;
-  if (sliced) return sliced;
-  return encodeSigningPayload(event);
+  const end = bytes ? findSigEnd(bytes) : undefined;
+  if (bytes === undefined || end === undefined) return encodeSigningPayload(event);
+  const out = new Uint8Array(labelBytes.length + 4 + (bytes.length - end));
+  writeCutPayload(bytes, end, out, 0);
+  return out;
+}
+
+/**
+ * The signing payloads of many events, as views of one buffer (one allocation for a whole chunk
+ * instead of one per event); events not from `decodeEvent` get payloads of their own.
+ */
+export function getSigningPayloads(events: readonly DagEvent[]): Uint8Array[] {
+  const ends = events.map((e) => {
+    const bytes = (e as unknown as Record<symbol, Uint8Array | undefined>)[BYTES];
+    return bytes ? findSigEnd(bytes) : undefined;
+  });
+  let total = 0;
+  events.forEach((e, i) => {
+    const end = ends[i];
+    if (end !== undefined) total += labelBytes.length + 4 + ((e as unknown as Record<symbol, Uint8Array>)[BYTES] as Uint8Array).length - end;
+  });
+  const area = new Uint8Array(total);
+  let at = 0;
+  return events.map((e, i) => {
+    const end = ends[i];
+    if (end === undefined) return encodeSigningPayload(e);
+    const bytes = (e as unknown as Record<symbol, Uint8Array>)[BYTES] as Uint8Array;
+    const n = labelBytes.length + 4 + bytes.length - end;
+    writeCutPayload(bytes, end, area, at);
+    at += n;
+    return area.subarray(at - n, at);
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import { EventError } from './errors.ts';
 import { HANDSHAKE_KINDS } from './event.ts';
 import type { CheckedEvent, EventBlock, EventKind, EventMeta, SuiteResolver } from './event.ts';
 import { cidFromKey, cidKey } from './cid.ts';
-import { decodeEvent, getSigningPayload } from './eventCodec.ts';
+import { decodeEvent, getSigningPayloads } from './eventCodec.ts';
 import { createInlineVerifier } from './verifyPool.ts';
 import type { BatchVerifier, VerifyJob } from './verifyPool.ts';
 import { getEventKeys, getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
@@ -510,7 +510,7 @@ export class DagStore {
       }
       await this.#ensureLoaded(keys);
       for (const g of groups) if (!this.#groups.has(g)) await this.#ensureGroup(g);
-      const jobs: VerifyJob[] = [];
+      const suites: number[] = [];
       const owners: CheckedEvent[] = [];
       const trusted: CheckedEvent[] = [];
       for (const d of decoded) {
@@ -523,9 +523,11 @@ export class DagStore {
         }
         const suite = d.event.group ? (this.#groups.get(k.group)?.suite ?? genesisSuites.get(k.group)) : d.event.suite;
         if (suite === undefined || !this.#opts.resolveSuite(suite)) continue;
-        jobs.push({ suite, key: d.event.author.key, payload: getSigningPayload(d.event), sig: d.event.sig });
+        suites.push(suite);
         owners.push(d);
       }
+      const payloads = getSigningPayloads(owners.map((d) => d.event));
+      const jobs: VerifyJob[] = owners.map((d, i) => ({ suite: suites[i] as number, key: d.event.author.key, payload: payloads[i] as Uint8Array, sig: d.event.sig }));
       const verdicts = verifier.verifyMany(jobs).then((vs) => {
         const out = new Map<CheckedEvent, EventError | true>(trusted.map((d) => [d, true]));
         vs.forEach((v, i) => {

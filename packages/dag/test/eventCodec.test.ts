@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as cborg from 'cborg';
 import * as dagCbor from '@ipld/dag-cbor';
-import { utf8 } from '@weft/codec';
-import { decodeEvent, encodeEvent, EventError, MAX_EVENT_BYTES } from '../src/index.ts';
+import { toHex, utf8 } from '@weft/codec';
+import { decodeEvent, encodeEvent, encodeSigningPayload, EventError, getSigningPayload, MAX_EVENT_BYTES } from '../src/index.ts';
+import { getSigningPayloads } from '../src/eventCodec.ts';
 import { child, genesis, makeSigner, signRaw } from './helpers.ts';
 
 function codeOfDecode(bytes: Uint8Array, cid?: Parameters<typeof decodeEvent>[1]): string {
@@ -127,5 +128,17 @@ describe('store keys', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('cuts signing payloads from decoded bytes, one by one or a chunk at a time, equal to re-encoding', () => {
+    const a = makeSigner(3);
+    const g = genesis(a);
+    const built = [g, child(a, g.cid, [g.cid], g.cid, 'commit', 'c', { leaf: 2 }), child(a, g.cid, [g.cid], g.cid, 'message', 'm'.repeat(300))];
+    const decoded = built.map((e) => decodeEvent(e.bytes).event);
+    const expected = built.map((e) => toHex(encodeSigningPayload(e.event)));
+    expect(decoded.map((e) => toHex(getSigningPayload(e)))).toEqual(expected);
+    // A chunk mixing decoded events and an event built in memory (no bytes to cut from).
+    const mixed = [decoded[0]!, built[1]!.event, decoded[2]!];
+    expect(getSigningPayloads(mixed).map(toHex)).toEqual(expected);
   });
 });
