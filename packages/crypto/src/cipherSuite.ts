@@ -29,6 +29,11 @@ export interface HpkeRecipient {
   readonly plaintext: Uint8Array;
 }
 
+/** Verdicts being computed (startVerifyBatch); `finish()` returns them, one per check. */
+export interface PendingVerdicts {
+  finish(): boolean[];
+}
+
 /** Source of randomness; injected so the simulator and tests can run deterministically. */
 export type RandomSource = (length: number) => Uint8Array;
 
@@ -97,6 +102,12 @@ export interface CipherSuite {
    * `verifyWithLabelBatch` falls back to `verify`.
    */
   verifyBatch?(checks: readonly SignatureCheck[]): boolean[];
+  /**
+   * verifyBatch in two halves, to overlap verification with other work: the node provider hands the
+   * checks to a helper thread now (even a single one); `finish()` returns the verdicts (doing any
+   * check no helper has taken yet). Optional like `verifyBatch`.
+   */
+  startVerifyBatch?(checks: readonly SignatureCheck[]): PendingVerdicts;
 
   randomBytes(length: number): Uint8Array;
 }

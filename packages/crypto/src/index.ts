@@ -1,4 +1,4 @@
-export type { CipherSuite, CipherSuiteId, HpkeCiphertext, HpkeRecipient, KeyPair, ProviderName, RandomSource, SignatureCheck } from './cipherSuite.ts';
+export type { CipherSuite, CipherSuiteId, HpkeCiphertext, HpkeRecipient, KeyPair, PendingVerdicts, ProviderName, RandomSource, SignatureCheck } from './cipherSuite.ts';
 export { CryptoError, type CryptoErrorCode } from './errors.ts';
 export {
   refHash,
@@ -8,6 +8,7 @@ export {
   signWithLabel,
   verifyWithLabel,
   verifyWithLabelBatch,
+  startVerifyWithLabelBatch,
   type LabeledSignatureCheck,
   encryptWithLabel,
   encryptWithLabelBatch,

@@ -1,6 +1,6 @@
 // RFC 9420 section 5 labelled operations, written once over the CipherSuite interface.
 import { Writer, encodeVarint, utf8 } from '@weft/codec';
-import type { CipherSuite, HpkeCiphertext, SignatureCheck } from './cipherSuite.ts';
+import type { CipherSuite, HpkeCiphertext, PendingVerdicts, SignatureCheck } from './cipherSuite.ts';
 import { verifyEach } from './checks.ts';
 import { CryptoError } from './errors.ts';
 
@@ -104,6 +104,13 @@ export interface LabeledSignatureCheck {
 export function verifyWithLabelBatch(cs: CipherSuite, items: readonly LabeledSignatureCheck[]): boolean[] {
   const checks: SignatureCheck[] = items.map((it) => ({ publicKey: it.publicKey, message: signContent(it.label, it.content), signature: it.signature }));
   return cs.verifyBatch ? cs.verifyBatch(checks) : verifyEach((pk, m, sig) => cs.verify(pk, m, sig), checks);
+}
+
+/** verifyWithLabelBatch started now, finished later (the suite's startVerifyBatch, else verified at finish). */
+export function startVerifyWithLabelBatch(cs: CipherSuite, items: readonly LabeledSignatureCheck[]): PendingVerdicts {
+  const checks: SignatureCheck[] = items.map((it) => ({ publicKey: it.publicKey, message: signContent(it.label, it.content), signature: it.signature }));
+  if (cs.startVerifyBatch) return cs.startVerifyBatch(checks);
+  return { finish: () => verifyEach((pk, m, sig) => cs.verify(pk, m, sig), checks) };
 }
 
 /** EncryptContext(label, context) = opaque ("MLS 1.0 " + label)<V> || opaque context<V>, the HPKE info. */

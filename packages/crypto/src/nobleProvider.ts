@@ -8,7 +8,7 @@ import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
-import type { RandomSource, SignatureCheck } from './cipherSuite.ts';
+import type { PendingVerdicts, RandomSource, SignatureCheck } from './cipherSuite.ts';
 import { CryptoError, requireLength } from './errors.ts';
 import { isValidP256Scalar } from './hpke.ts';
 import { KeyCache } from './keyCache.ts';
@@ -156,6 +156,10 @@ export function createNoblePrimitives(params: SuiteParams, random: RandomSource 
           p256.sign(message, p256Private(sk, 'ECDSA P-256 private key'), { format: 'der' }),
     verify: isEd25519 ? verifyEd25519 : verifyP256,
     verifyBatch: (checks: readonly SignatureCheck[]): boolean[] => verifyEach(isEd25519 ? verifyEd25519 : verifyP256, checks),
+    startVerifyBatch: (checks: readonly SignatureCheck[]): PendingVerdicts => {
+      const copy = checks.slice();
+      return { finish: () => verifyEach(isEd25519 ? verifyEd25519 : verifyP256, copy) };
+    },
     randomBytes: checkedRandom(random),
   };
 }

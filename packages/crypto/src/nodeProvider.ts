@@ -22,14 +22,14 @@ import {
   verify as nodeVerify,
 } from 'node:crypto';
 import type { CipherChaCha20Poly1305, CipherGCM, DecipherChaCha20Poly1305, DecipherGCM, ECDH, KeyObject } from 'node:crypto';
-import type { RandomSource, SignatureCheck } from './cipherSuite.ts';
+import type { PendingVerdicts, RandomSource, SignatureCheck } from './cipherSuite.ts';
 import { checkAeadInputs, checkCiphertext, checkExpandLength, isWellFormedCheck, requireUncompressedP256, verifyEach } from './checks.ts';
 import { CryptoError, requireLength } from './errors.ts';
 import { KeyCache } from './keyCache.ts';
 import type { EncapPair, Primitives } from './primitives.ts';
 import { checkedRandom } from './suite.ts';
 import { AEAD_TAG_LENGTH } from './suites.ts';
-import { runInParallel } from './workerPool.ts';
+import { runInParallel, startInParallel } from './workerPool.ts';
 import type { SuiteParams } from './suites.ts';
 
 interface PrivateEntry {
@@ -229,6 +229,32 @@ export function createNodePrimitives(params: SuiteParams, random: RandomSource =
     }
   };
   const verifyOne = (c: SignatureCheck): boolean => verifyEach(verify, [c])[0] === true;
+  // Malformed inputs are answered here, so the helper threads only see what verify would accept.
+  const startVerify = (checks: readonly SignatureCheck[], minJobs: number): PendingVerdicts => {
+    const scheme = isEd25519 ? 'ed25519' : 'p256';
+    const wellFormed = checks.map((c) => isWellFormedCheck(c, scheme));
+    const jobs = checks.filter((_, i) => wellFormed[i]);
+    const run = startInParallel(
+      isEd25519 ? 'verify-ed25519' : 'verify-p256',
+      jobs.length,
+      (j) => {
+        const c = jobs[j] as SignatureCheck;
+        return [c.publicKey, c.message, c.signature];
+      },
+      1,
+      (j, slot) => {
+        slot[0] = verifyOne(jobs[j] as SignatureCheck) ? 1 : 0;
+      },
+      minJobs,
+    );
+    return {
+      finish: (): boolean[] => {
+        const out = run.finish();
+        let k = 0;
+        return wellFormed.map((ok) => (ok ? out[k++]?.[0] === 1 : false));
+      },
+    };
+  };
 
   return {
     params,
@@ -285,25 +311,8 @@ export function createNodePrimitives(params: SuiteParams, random: RandomSource =
     signaturePublicKey: (sk: Uint8Array): Uint8Array => sigPrivate(sk).publicKey.slice(),
     sign: (sk: Uint8Array, message: Uint8Array): Uint8Array => view(nodeSign(digest, message, sigPrivate(sk).key)),
     verify,
-    verifyBatch: (checks: readonly SignatureCheck[]): boolean[] => {
-      // Malformed inputs are answered here, so the helper threads only see what verify would accept.
-      const scheme = isEd25519 ? 'ed25519' : 'p256';
-      const jobs = checks.filter((c) => isWellFormedCheck(c, scheme));
-      const out = runInParallel(
-        isEd25519 ? 'verify-ed25519' : 'verify-p256',
-        jobs.length,
-        (j) => {
-          const c = jobs[j] as SignatureCheck;
-          return [c.publicKey, c.message, c.signature];
-        },
-        1,
-        (j, slot) => {
-          slot[0] = verifyOne(jobs[j] as SignatureCheck) ? 1 : 0;
-        },
-      );
-      let k = 0;
-      return checks.map((c) => (isWellFormedCheck(c, scheme) ? out[k++]?.[0] === 1 : false));
-    },
+    verifyBatch: (checks: readonly SignatureCheck[]): boolean[] => startVerify(checks, 32).finish(),
+    startVerifyBatch: (checks: readonly SignatureCheck[]): PendingVerdicts => startVerify(checks, 1),
     randomBytes: checkedRandom(random),
   };
 }

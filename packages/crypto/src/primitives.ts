@@ -1,4 +1,4 @@
-import type { SignatureCheck } from './cipherSuite.ts';
+import type { PendingVerdicts, SignatureCheck } from './cipherSuite.ts';
 import type { SuiteParams } from './suites.ts';
 
 /** One ephemeral private key and the recipient public key of an HPKE encapsulation. */
@@ -43,5 +43,7 @@ export interface Primitives {
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   /** Many verifies; a malformed public key is false. Same results as `verify` one by one. */
   verifyBatch(checks: readonly SignatureCheck[]): boolean[];
+  /** verifyBatch started now and finished later (see CipherSuite.startVerifyBatch). */
+  startVerifyBatch(checks: readonly SignatureCheck[]): PendingVerdicts;
   randomBytes(length: number): Uint8Array;
 }

@@ -47,6 +47,7 @@ export function assembleSuite(p: Primitives, provider: ProviderName): CipherSuit
     sign: p.sign,
     verify: p.verify,
     verifyBatch: p.verifyBatch,
+    startVerifyBatch: p.startVerifyBatch,
     randomBytes: p.randomBytes,
   };
 }

@@ -144,6 +144,11 @@ export async function stopCryptoWorkers(): Promise<void> {
   poolBroken = false;
 }
 
+/** A batch handed to the helpers; `finish` does what is left on the calling thread and returns every output. */
+export interface ParallelRun {
+  finish(): Uint8Array[];
+}
+
 /**
  * Runs `count` jobs of `kind`, job j reading `inputsOf(j)` (at most three byte strings) and writing
  * `outputLength` bytes. `runHere(j, out)` is the calling thread's implementation of the same job
@@ -159,13 +164,32 @@ export function runInParallel(
   runHere: (j: number, out: Uint8Array) => void,
   minJobs = MIN_PARALLEL_JOBS,
 ): Uint8Array[] {
-  const helpers = count >= Math.max(2, minJobs) && !poolBroken ? startWorkers() : [];
+  return startInParallel(kind, count, inputsOf, outputLength, runHere, Math.max(2, minJobs)).finish();
+}
+
+/**
+ * runInParallel in two halves: the jobs are handed to the helpers now (when there are at least
+ * `minJobs`), so the caller can do other work meanwhile; `finish()` then takes the jobs no helper
+ * has claimed yet, waits for the others and returns every output (or throws, as runInParallel).
+ */
+export function startInParallel(
+  kind: JobKind,
+  count: number,
+  inputsOf: (j: number) => readonly Uint8Array[],
+  outputLength: number,
+  runHere: (j: number, out: Uint8Array) => void,
+  minJobs = MIN_PARALLEL_JOBS,
+): ParallelRun {
+  const helpers = count >= Math.max(1, minJobs) && !poolBroken ? startWorkers() : [];
   if (helpers.length === 0) {
-    return Array.from({ length: count }, (_, j) => {
-      const out = new Uint8Array(outputLength);
-      runHere(j, out);
-      return out;
-    });
+    return {
+      finish: () =>
+        Array.from({ length: count }, (_, j) => {
+          const out = new Uint8Array(outputLength);
+          runHere(j, out);
+          return out;
+        }),
+    };
   }
 
   const inputs = Array.from({ length: count }, (_, j) => inputsOf(j));
@@ -196,37 +220,41 @@ export function runInParallel(
   const st = new Uint8Array(status);
   const message = { kind, count, inputs: arity, outputLength, control, table, bytes, output, status };
   for (const w of helpers) w.postMessage(message);
-
   const slot = (j: number): Uint8Array => out.subarray(j * outputLength, (j + 1) * outputLength);
-  // Our share: claim jobs like any helper. A job that throws here is finished as failed, so the
-  // helpers are not left waiting, and redone (to throw) in order below.
-  for (;;) {
-    const j = Atomics.add(ctl, NEXT, 1);
-    if (j >= count) break;
-    try {
-      runHere(j, slot(j));
-      st[j] = 1;
-    } catch {
-      st[j] = 2;
-    }
-    Atomics.add(ctl, DONE, 1);
-  }
-  // Wait for the jobs the helpers claimed; give up on a helper that stalls and redo its jobs here.
-  let done = Atomics.load(ctl, DONE);
-  while (done < count) {
-    const before = done;
-    Atomics.wait(ctl, DONE, done, STALL_TIMEOUT_MS);
-    done = Atomics.load(ctl, DONE);
-    if (done === before) {
-      poolBroken = true;
-      break;
-    }
-  }
-  // Copied out of shared memory: a stalled helper may still write into it later.
-  return Array.from({ length: count }, (_, j) => {
-    if (st[j] === 1) return slot(j).slice();
-    const mine = new Uint8Array(outputLength);
-    runHere(j, mine);
-    return mine;
-  });
+
+  return {
+    finish: (): Uint8Array[] => {
+      // Our share: claim jobs like any helper. A job that throws here is finished as failed, so
+      // the helpers are not left waiting, and redone (to throw) in order below.
+      for (;;) {
+        const j = Atomics.add(ctl, NEXT, 1);
+        if (j >= count) break;
+        try {
+          runHere(j, slot(j));
+          st[j] = 1;
+        } catch {
+          st[j] = 2;
+        }
+        Atomics.add(ctl, DONE, 1);
+      }
+      // Wait for the jobs the helpers claimed; give up on a helper that stalls and redo its jobs here.
+      let done = Atomics.load(ctl, DONE);
+      while (done < count) {
+        const before = done;
+        Atomics.wait(ctl, DONE, done, STALL_TIMEOUT_MS);
+        done = Atomics.load(ctl, DONE);
+        if (done === before) {
+          poolBroken = true;
+          break;
+        }
+      }
+      // Copied out of shared memory: a stalled helper may still write into it later.
+      return Array.from({ length: count }, (_, j) => {
+        if (st[j] === 1) return slot(j).slice();
+        const mine = new Uint8Array(outputLength);
+        runHere(j, mine);
+        return mine;
+      });
+    },
+  };
 }

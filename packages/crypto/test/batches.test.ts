@@ -59,6 +59,12 @@ describe.each(SUITES)('suite %i: verifyBatch', (id) => {
     expect(getCipherSuite(id, 'node').verifyBatch?.(checks)).toEqual(expected);
   });
 
+  it.each([1, 6])('node: startVerifyBatch of %i, finished later, gives the one-by-one verdicts', (n) => {
+    const checks = mixedChecks(id, n);
+    const pending = getCipherSuite(id, 'node').startVerifyBatch?.(checks);
+    expect(pending?.finish()).toEqual(oneByOne(id, 'node', checks));
+  });
+
   it('noble gives the same verdicts as node', () => {
     const checks = mixedChecks(id, 12);
     expect(getCipherSuite(id, 'noble').verifyBatch?.(checks)).toEqual(oneByOne(id, 'node', checks));

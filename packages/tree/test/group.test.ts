@@ -301,6 +301,17 @@ describe('processCommit rejections leave the state unchanged', () => {
       },
       'parent_hash_invalid',
     ],
+    [
+      'bad signature on the path leaf (commit re-signed; checked on a helper thread with the node provider)',
+      () => {
+        const content = pm.content;
+        if (content.contentType !== 'commit' || !content.commit.path) throw new Error('no path');
+        const path = content.commit.path;
+        const leafNode = { ...path.leafNode, signature: flip(path.leafNode.signature) };
+        return resigned(a0, { ...content, commit: { ...content.commit, path: { ...path, leafNode } } }, pm.auth.confirmationTag as Uint8Array);
+      },
+      'leaf_signature_invalid',
+    ],
     ['unknown proposal reference', () => withProposals([{ type: 'reference', reference: cs.randomBytes(32) }]), 'proposal_ref_unknown'],
     ['committer removing itself', () => withProposals([{ type: 'proposal', proposal: { proposalType: 'remove', removed: 0 } }]), 'committer_removed_self'],
     [

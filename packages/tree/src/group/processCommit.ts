@@ -3,6 +3,7 @@
 // exactly where it was (and a competing commit of the same epoch can still be processed).
 
 import { bytesEqual } from '@weft/codec';
+import { startLeafNodeSignatureCheck, type PendingLeafSignature } from '../ratchetTree/leafNodeSignature.ts';
 import { MlsError } from '../errors.ts';
 import { zeroSecret } from '../keySchedule.ts';
 import { pruneTreePrivateKeys, type TreePrivateKeys } from '../treeKem/treePrivateKeys.ts';
@@ -49,6 +50,9 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
   const cs = state.cs;
   const me = state.privateKeys.leafIndex;
   const m = decodeHandshakeMessage(message);
+  // The committer's new leaf signature is checked on a helper thread (node provider) while this
+  // thread checks the message signature and decrypts; the verdict is used where it always was.
+  const pendingLeafSignature = startPathLeafCheck(state, m);
   let work = state;
   for (const p of options.proposals ?? []) work = processProposal(work, p).state;
   const { authenticated, secretTree } = unprotectHandshake(work, m);
@@ -92,6 +96,7 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
       groupContext: provisional,
       excludedLeaves: applied.added.map((a) => a.leafIndex),
       privateKeys,
+      pendingLeafSignature,
     });
     tree = processed.tree;
     commitSecret = processed.commitSecret;
@@ -115,6 +120,20 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
     options: state.options,
   });
   return { kind: 'next_epoch', state: newState, committer, added: applied.added, removed: applied.removed, retired };
+}
+
+/**
+ * Starts the path leaf's signature check of a PublicMessage commit from a member of this group and
+ * epoch, else null. Only messages that pass these cheap checks get a helper-thread verify, so junk
+ * for other groups or epochs costs no more than before.
+ */
+function startPathLeafCheck(state: GroupState, m: MlsMessage): PendingLeafSignature | null {
+  if (m.wireFormat !== 'public_message') return null;
+  const content = m.publicMessage.content;
+  if (content.contentType !== 'commit' || content.commit.path === null || content.sender.senderType !== 'member') return null;
+  if (content.epoch !== state.groupContext.epoch || !bytesEqual(content.groupId, state.groupContext.groupId)) return null;
+  if (!state.tree.leaves[content.sender.leafIndex] || content.sender.leafIndex === state.privateKeys.leafIndex) return null;
+  return startLeafNodeSignatureCheck(state.cs, content.commit.path.leafNode, content.groupId, content.sender.leafIndex);
 }
 
 /** True when two states are in the same epoch with the same epoch authenticator (a cheap agreement check). */

@@ -1,6 +1,7 @@
 // RFC 9420 section 7.2: LeafNode signatures over LeafNodeTBS, label "LeafNodeTBS".
 
-import { CryptoError, signWithLabel, verifyWithLabel, type CipherSuite } from '@weft/crypto';
+import { bytesEqual } from '@weft/codec';
+import { CryptoError, signWithLabel, startVerifyWithLabelBatch, verifyWithLabel, type CipherSuite, type PendingVerdicts } from '@weft/crypto';
 import { encodeLeafNodeTBS, type LeafNode, type LeafNodeContent } from '../wire/leafNode.ts';
 
 /** Signs a LeafNode; `groupId` and `leafIndex` are bound for the update and commit sources. */
@@ -23,4 +24,32 @@ export function verifyLeafNodeSignature(cs: CipherSuite, leaf: LeafNode, groupId
     if (err instanceof CryptoError) return false;
     throw err;
   }
+}
+
+/** A LeafNode signature check started ahead (startLeafNodeSignatureCheck), for that leaf, group and position only. */
+export interface PendingLeafSignature {
+  readonly leaf: LeafNode;
+  readonly groupId: Uint8Array;
+  readonly leafIndex: number;
+  readonly verdict: PendingVerdicts;
+}
+
+/**
+ * Starts verifying a LeafNode signature (on a helper thread with the node provider) so that it
+ * overlaps other work; verifyLeafNodeSignatureWith collects it. Null when the TBS cannot be encoded.
+ */
+export function startLeafNodeSignatureCheck(cs: CipherSuite, leaf: LeafNode, groupId: Uint8Array, leafIndex: number): PendingLeafSignature | null {
+  let tbs: Uint8Array;
+  try {
+    tbs = encodeLeafNodeTBS(leaf, groupId, leafIndex);
+  } catch {
+    return null; // checked the usual way later, which reports the problem where it always did
+  }
+  return { leaf, groupId, leafIndex, verdict: startVerifyWithLabelBatch(cs, [{ publicKey: leaf.signatureKey, label: 'LeafNodeTBS', content: tbs, signature: leaf.signature }]) };
+}
+
+/** verifyLeafNodeSignature, using `pending` when it was started for this very leaf, group and position. */
+export function verifyLeafNodeSignatureWith(cs: CipherSuite, leaf: LeafNode, groupId: Uint8Array, leafIndex: number, pending: PendingLeafSignature | null | undefined): boolean {
+  if (pending && pending.leaf === leaf && pending.leafIndex === leafIndex && bytesEqual(pending.groupId, groupId)) return pending.verdict.finish()[0] === true;
+  return verifyLeafNodeSignature(cs, leaf, groupId, leafIndex);
 }

@@ -4,7 +4,7 @@
 import { bytesEqual } from '@weft/codec';
 import { CryptoError, decryptWithLabel, deriveSecret, encryptWithLabelBatch, type CipherSuite, type KeyPair } from '@weft/crypto';
 import { MlsError } from '../errors.ts';
-import { verifyLeafNodeSignature, signLeafNode } from '../ratchetTree/leafNodeSignature.ts';
+import { signLeafNode, verifyLeafNodeSignatureWith, type PendingLeafSignature } from '../ratchetTree/leafNodeSignature.ts';
 import { computeParentHash } from '../ratchetTree/parentHash.ts';
 import { TreeDraft, getEncryptionKey, type RatchetTree } from '../ratchetTree/ratchetTree.ts';
 import { computeFilteredDirectPathSteps, computeResolution, type FilteredPathStep } from '../ratchetTree/resolution.ts';
@@ -174,6 +174,7 @@ function mergeChecked(
   senderLeaf: LeafIndex,
   updatePath: UpdatePath,
   groupId: Uint8Array,
+  pendingLeafSignature?: PendingLeafSignature | null,
 ): { tree: RatchetTree; steps: FilteredPathStep[] } {
   if (!tree.leaves[senderLeaf]) throw new MlsError('leaf_blank', `the committer's leaf ${senderLeaf} is blank`);
   const leaf = updatePath.leafNode;
@@ -192,7 +193,7 @@ function mergeChecked(
   if (!bytesEqual(leaf.leafNodeSource.parentHash, fields[0] as Uint8Array)) {
     throw new MlsError('parent_hash_invalid', `the committer's new leaf ${senderLeaf} carries a parent_hash that does not match its path`);
   }
-  if (!verifyLeafNodeSignature(cs, leaf, groupId, senderLeaf)) {
+  if (!verifyLeafNodeSignatureWith(cs, leaf, groupId, senderLeaf, pendingLeafSignature)) {
     throw new MlsError('leaf_signature_invalid', `the signature of the committer's new leaf ${senderLeaf} does not verify`);
   }
   return { tree: writePath(tree, senderLeaf, leaf, steps, keys, fields), steps };
@@ -210,6 +211,8 @@ export interface ProcessUpdatePathInput {
   readonly excludedLeaves?: readonly LeafIndex[];
   /** This member's private keys before the commit. */
   readonly privateKeys: TreePrivateKeys;
+  /** The committer's leaf signature check, if started ahead (startLeafNodeSignatureCheck). */
+  readonly pendingLeafSignature?: PendingLeafSignature | null;
 }
 
 /** Result of processUpdatePath. */
@@ -237,7 +240,7 @@ export function processUpdatePath(cs: CipherSuite, input: ProcessUpdatePathInput
   const excluded = new Set<number>(input.excludedLeaves ?? []);
   if (excluded.has(me)) throw new MlsError('update_path_no_decryption_node', `leaf ${me} was added by this commit and joins through the Welcome`);
 
-  const { tree: merged, steps } = mergeChecked(cs, tree, senderLeaf, updatePath, input.groupContext.groupId);
+  const { tree: merged, steps } = mergeChecked(cs, tree, senderLeaf, updatePath, input.groupContext.groupId, input.pendingLeafSignature);
   const groupContext: GroupContext = { ...input.groupContext, treeHash: computeTreeHash(cs, merged) };
 
   const myNode = leafToNode(me);
