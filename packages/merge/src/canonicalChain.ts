@@ -32,6 +32,7 @@ import { decodeMlsMessage } from '@weft/tree';
 import { MergeError, codeOf, toRejection, type Rejection } from './errors.ts';
 import { applyCommit, createGenesisEpoch, listIdentities, readProposalEvent, releasePathInputs, type ProposalRecord, type PublicEpoch } from './publicState.ts';
 import { compareResolutionKeys, getResolutionKey } from './resolution.ts';
+import { computeRebaseIntents } from './rebase.ts';
 
 /** An accepted event. */
 export interface LedgerEntry {
@@ -73,6 +74,8 @@ export interface CanonicalChain {
   readonly members: string[];
   /** Hex tree hash of the head epoch. */
   readonly treeHash: string;
+  /** True when the branches together removed every member of the head (see RebaseIntents.closed). */
+  readonly closed: boolean;
 }
 
 /** Thrown inside commit validation when it references Update proposals not yet accepted. */
@@ -160,8 +163,11 @@ export class PublicLedger {
     return this.addChecked(checked);
   }
 
-  /** Offers an already decoded event (decodeEvent output). */
-  addChecked(checked: CheckedEvent): LedgerReport {
+  /**
+   * Offers an already decoded event (decodeEvent output). `signatureVerified`: the caller (a
+   * DagStore that accepted it) already checked its event signature.
+   */
+  addChecked(checked: CheckedEvent, signatureVerified = false): LedgerReport {
     const accepted: LedgerEntry[] = [];
     const rejected: Rejection[] = [];
     let changedAt: number | null = null;
@@ -172,7 +178,7 @@ export class PublicLedger {
     }
     if (this.entries.has(key)) return { accepted, rejected, pending: false, duplicate: true, chainChangedAt: null };
     if (this.pending.has(key)) return { accepted, rejected, pending: true, duplicate: false, chainChangedAt: null };
-    const work: { checked: CheckedEvent; verified: boolean }[] = [{ checked, verified: false }];
+    const work: { checked: CheckedEvent; verified: boolean }[] = [{ checked, verified: signatureVerified }];
     let pending = false;
     while (work.length > 0) {
       const item = work.shift() as { checked: CheckedEvent; verified: boolean };
@@ -402,6 +408,7 @@ export class PublicLedger {
       epoch: head.epoch,
       members: listIdentities(head),
       treeHash: toHexBytes(head.groupContext.treeHash),
+      closed: computeRebaseIntents(this)?.closed ?? false,
     };
   }
 

@@ -196,9 +196,10 @@ class Device implements MergeDevice {
     const ledger = this.#ledger();
     const head = ledger?.head;
     if (!ledger || !head) return this.#refuse(fx, 'no_group', 'no group yet');
+    const intents = this.#getIntents();
+    if (intents?.closed) return this.#refuse(fx, 'group_closed', `the group is closed: the branches together removed every member (${intents.removes.map((r) => r.identity).join(', ')})`);
     const world = this.#worlds.get(head.key);
     if (!world) return this.#refuse(fx, 'no_world', 'no world for the canonical head');
-    const intents = this.#getIntents();
     if (intents && intents.removes.length > 0) {
       return this.#refuse(fx, 'removal_pending', `the head still holds ${intents.removes.map((r) => r.identity).join(', ')}, removed on another branch; waiting for the rebase`);
     }
@@ -628,6 +629,12 @@ class Device implements MergeDevice {
       this.#refuse(fx, 'no_group', 'no group yet');
       return;
     }
+    // Pending Update proposals on the head ride along, so refreshes are committed together.
+    const intents = this.#getIntents();
+    if (intents?.closed) {
+      this.#refuse(fx, 'group_closed', 'the group is closed: the branches together removed every member');
+      return;
+    }
     const world = this.#worlds.get(head.key);
     if (!world) {
       this.#refuse(fx, 'no_world', 'no world for the canonical head');
@@ -642,8 +649,6 @@ class Device implements MergeDevice {
       }
       if (!removes.includes(leaf)) removes.push(leaf);
     }
-    // Pending Update proposals on the head ride along, so refreshes are committed together.
-    const intents = this.#getIntents();
     const updates = (intents?.updates ?? []).filter((u) => u.senderLeaf !== world.leaf && !removes.includes(u.senderLeaf ?? -1));
     try {
       this.#makeCommit(ledger, head, world, { removes, adds: req.adds, updates }, [], now, fx);
@@ -732,12 +737,13 @@ class Device implements MergeDevice {
       return;
     }
     const intents = this.#getIntents();
-    if (!intents || (!hasRebaseWork(intents) && intents.staleUpdaters.length === 0)) {
+    if (!intents || intents.closed || (!hasRebaseWork(intents) && intents.staleUpdaters.length === 0)) {
       this.#duty = null;
       return;
     }
+    // A removed member acts only to hand the group over to losing-branch joiners (see handoff).
     const iAmRemoved = intents.removes.some((r) => r.leaf === myLeaf);
-    if (iAmRemoved) return;
+    if (iAmRemoved && !intents.handoff) return;
     // A member whose own key refresh lost proposes a fresh Update on the head (once per head).
     if (intents.staleUpdaters.some((s) => s.leaf === myLeaf) && !this.#proposedOn.has(head.key) && !intents.updates.some((u) => u.senderLeaf === myLeaf)) {
       this.#proposedOn.add(head.key);
@@ -762,7 +768,7 @@ class Device implements MergeDevice {
       const settledAt = this.#headSince?.head === head.key ? this.#headSince.since + Math.floor(this.#interval / 4) : now;
       this.#duty = { head: head.key, since: Math.max(settledAt, now) };
     }
-    const exclude = new Set(now2.removes.map((r) => r.leaf));
+    const exclude = new Set(now2.handoff ? [] : now2.removes.map((r) => r.leaf));
     const orderKey = `${head.key}/${[...exclude].sort().join(',')}`;
     if (this.#dutyOrder?.key !== orderKey) this.#dutyOrder = { key: orderKey, order: computeDutyOrder(this.#cs, head, exclude) };
     const order = this.#dutyOrder.order;

@@ -24,6 +24,7 @@ export type MergeErrorCode =
   | 'no_group'
   | 'already_in_group'
   | 'removal_pending'
+  | 'group_closed'
   | 'not_head_member'
   | 'unknown_member'
   | 'bad_key_package'

@@ -1,7 +1,7 @@
 // The real engine: devices from @weft/merge's createDevice, and the public resolver a site runs,
 // built on @weft/merge's PublicLedger (no group secret involved).
 
-import { createDevice, listIdentities, pickWinner, getResolutionKey, PublicLedger } from '@weft/merge';
+import { computeRebaseIntents, createDevice, listIdentities, pickWinner, getResolutionKey, PublicLedger } from '@weft/merge';
 import type { PublicEpoch } from '@weft/merge';
 import { cidFromKey, cidKey, decodeEvent, parseCid } from '@weft/dag';
 import type { EventBlock } from '@weft/dag';
@@ -46,6 +46,7 @@ export function resolveWithLedger(blocks: readonly EventBlock[]): PublicResoluti
   return {
     head: chain[chain.length - 1] ?? null,
     chain,
+    closed: computeRebaseIntents(ledger)?.closed ?? false,
     forks,
     rejected,
     members: (epoch) => {
