@@ -20,4 +20,5 @@ export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, g
 export { buildReport, formatReport, serializeStableReport, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';
 export { drawDagSvg } from './dagSvg.ts';
 export { mergeEngine, resolveWithLedger } from './mergeEngine.ts';
+export { createSiteAuthorizer, type SiteAuthorizer } from './siteAuthorizer.ts';
 export { generateRandomScenario, type RandomScenarioOptions } from './randomScenario.ts';

@@ -6,6 +6,7 @@ import type { PublicEpoch } from '@weft/merge';
 import { cidFromKey, cidKey, decodeEvent, parseCid } from '@weft/dag';
 import type { EventBlock } from '@weft/dag';
 import type { Engine } from './engine.ts';
+import { createSiteAuthorizer } from './siteAuthorizer.ts';
 import type { ForkDecision, PublicResolution } from './resolver.ts';
 
 /** Public resolution of a group's events with @weft/merge's ledger. */
@@ -61,4 +62,4 @@ export function resolveWithLedger(blocks: readonly EventBlock[]): PublicResoluti
 }
 
 /** The engine under test: @weft/merge devices and its public ledger. */
-export const mergeEngine: Engine = { name: '@weft/merge', createDevice, resolve: resolveWithLedger };
+export const mergeEngine: Engine = { name: '@weft/merge', createDevice, resolve: resolveWithLedger, createSiteAuthorizer };
