@@ -387,20 +387,43 @@ class Device implements MergeDevice {
    * `max`. Commits merge up to 20 heads; proposals name one, since handshake bytes count in a heal
    * and a commit waits for the proposals it references whatever their place in the DAG.
    */
-  #parents(ledger: PublicLedger, max: number): CheckedEvent['event']['parents'] {
+  #parents(ledger: PublicLedger, max: number, base: string): CheckedEvent['event']['parents'] {
     const heads = [...ledger.heads].map((k) => ({ k, h: ledger.entries.get(k)?.height ?? 0 }));
     heads.sort((a, b) => b.h - a.h || (a.k < b.k ? -1 : 1));
-    return heads.slice(0, max).map((x) => cidFromKey(x.k));
+    // The event belongs to `base`, so the author must be seen to have had it: the first parent is
+    // the highest head above the base (the base itself if none is), whatever branch is higher.
+    const first = heads.find((x) => this.#descendsFrom(ledger, x.k, base))?.k ?? base;
+    const rest = heads.filter((x) => x.k !== first).slice(0, max - 1);
+    return [first, ...rest.map((x) => x.k)].map(cidFromKey);
+  }
+
+  /** True when `base` is `key` or one of its ancestors; walks only events above the base's height. */
+  #descendsFrom(ledger: PublicLedger, key: string, base: string): boolean {
+    const floor = ledger.entries.get(base)?.height;
+    if (floor === undefined) return false;
+    const seen = new Set<string>();
+    const stack = [key];
+    while (stack.length > 0) {
+      const k = stack.pop() as string;
+      if (k === base) return true;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const e = ledger.entries.get(k);
+      if (!e || e.height <= floor) continue;
+      for (const p of e.checked.event.parents) stack.push(cidKey(p));
+    }
+    return false;
   }
 
   #build(kind: 'commit' | 'proposal' | 'welcome' | 'message', base: string, leaf: number | undefined, body: Uint8Array, extra: { resolves?: string[]; parents?: string[] } = {}): CheckedEvent {
     const ledger = this.#ledger() as PublicLedger;
     const max = kind === 'proposal' ? 1 : kind === 'message' ? 4 : 20;
-    let parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger, max);
+    let parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger, max, base);
     if (extra.resolves && extra.resolves.length > 0) {
       // The resolved commits are parents too, so every replica (a DagStore included, which
       // refuses unknown resolves) has them before the rebase commit.
       const keys = new Set(extra.resolves);
+      // The first parent (above the base) must stay: resolves take at most MAX_RESOLVES slots.
       for (const p of parents) if (keys.size < 20) keys.add(cidKey(p));
       parents = [...keys].map(cidFromKey);
     }
