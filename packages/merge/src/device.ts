@@ -115,6 +115,9 @@ class Device implements MergeDevice {
   readonly #updateKeys = new Map<string, Uint8Array>();
   readonly #proposedOn = new Set<string>();
   readonly #rejoinOn = new Set<string>();
+  /** Commits this device rejected (see #maybeReject), and when its duty to reject began. */
+  readonly #rejectedOn = new Set<string>();
+  #rejectDuty: { commit: string; since: number } | null = null;
   readonly #committedOn = new Set<string>();
   readonly #pendingOwn = new Map<string, (e: PublicEpoch) => World>();
   readonly #messages = new Map<string, MessageRecord>();
@@ -756,7 +759,7 @@ class Device implements MergeDevice {
     // Nothing is planned on a head that is still moving (cheap check first: no intents computed).
     if (!this.#headSettled(now, fx)) return;
     if (!world) {
-      this.#maybeRejoin(ledger, head, now, fx);
+      if (!this.#maybeReject(ledger, now, fx)) this.#maybeRejoin(ledger, head, now, fx);
       return;
     }
     const intents = this.#getIntents();
@@ -842,6 +845,41 @@ class Device implements MergeDevice {
       this.#committedOn.add(head.key);
       this.#reject(fx, e instanceof MergeError ? e : new MergeError('world_failed', e instanceof Error ? e.message : String(e), undefined, codeOf(e)));
     }
+  }
+
+  /**
+   * When the canonical chain runs through a commit that fails private MLS validation for us
+   * (commit_invalid) right above an epoch whose world we hold, we reject it: a commit on that
+   * epoch listing it in `resolves` (PublicLedger.isRejected), which every replica then ranks
+   * below every other. Members of that epoch (its committer excluded) take the duty in order,
+   * one interval apart, so one rejection usually suffices. Returns true when it applies.
+   */
+  #maybeReject(ledger: PublicLedger, now: number, fx: MergeEffects): boolean {
+    let i = ledger.chain.length - 1;
+    for (let steps = 0; i > 0 && !this.#worlds.has(ledger.chain[i] as string) && steps < this.#policy.forkHorizon; steps++) i--;
+    const baseKey = ledger.chain[i] as string;
+    const badKey = ledger.chain[i + 1];
+    const world = this.#worlds.get(baseKey);
+    if (!world || badKey === undefined || this.#noWorld.get(badKey) !== 'commit_invalid') return false;
+    if (this.#rejectedOn.has(badKey)) return true;
+    const base = ledger.getEpoch(baseKey) as PublicEpoch;
+    const bad = ledger.getEpoch(badKey) as PublicEpoch;
+    if (this.#rejectDuty?.commit !== badKey) this.#rejectDuty = { commit: badKey, since: now };
+    const order = computeDutyOrder(this.#cs, base, new Set([bad.change?.committer ?? -1]));
+    const position = order.indexOf(world.leaf);
+    if (position < 0) return true;
+    const deadline = computeDutyDeadline(this.#rejectDuty.since, position, this.#interval, false);
+    if (now < deadline) {
+      fx.wakeAt = fx.wakeAt === undefined ? deadline : Math.min(fx.wakeAt, deadline);
+      return true;
+    }
+    this.#rejectedOn.add(badKey);
+    try {
+      this.#makeCommit(ledger, base, world, { removes: [], adds: [], updates: [] }, [badKey], now, fx);
+    } catch (e) {
+      this.#reject(fx, e instanceof MergeError ? e : new MergeError('world_failed', e instanceof Error ? e.message : String(e), undefined, codeOf(e)));
+    }
+    return true;
   }
 
   /** A stranded member (a member of the head without a world for it, with no way to get one) asks to be re-added. */

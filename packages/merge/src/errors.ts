@@ -20,6 +20,7 @@ export type MergeErrorCode =
   | 'base_evicted'
   | 'no_world'
   | 'world_failed'
+  | 'commit_invalid'
   // Actions
   | 'no_group'
   | 'already_in_group'

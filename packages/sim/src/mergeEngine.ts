@@ -1,7 +1,7 @@
 // The real engine: devices from @weft/merge's createDevice, and the public resolver a site runs,
 // built on @weft/merge's PublicLedger (no group secret involved).
 
-import { computeRebaseIntents, createDevice, listIdentities, pickWinner, getResolutionKey, PublicLedger } from '@weft/merge';
+import { compareResolutionKeys, computeRebaseIntents, createDevice, listIdentities, getResolutionKey, PublicLedger } from '@weft/merge';
 import type { PublicEpoch } from '@weft/merge';
 import { cidFromKey, cidKey, decodeEvent, parseCid } from '@weft/dag';
 import type { EventBlock } from '@weft/dag';
@@ -29,15 +29,15 @@ export function resolveWithLedger(blocks: readonly EventBlock[]): PublicResoluti
     if (kids.length < 2) continue;
     const base = ledger.getEpoch(baseKey)!;
     const epochs = kids.map((k) => ledger.getEpoch(k)!);
-    const winner = pickWinner(base, epochs);
+    const winner = ledger.getWinner(baseKey)!;
     forks.push({
       base: str(baseKey),
       children: epochs
         .map((e) => {
-          const k = getResolutionKey(base, e);
-          return { cid: str(e.key), key: `lastUpdate=${k.lastUpdate} leaf=${k.leaf}`, order: k };
+          const k = getResolutionKey(base, e, ledger.isRejected(e.key));
+          return { cid: str(e.key), key: `${k.rejected ? 'rejected ' : ''}lastUpdate=${k.lastUpdate} leaf=${k.leaf}`, order: k };
         })
-        .sort((a, b) => (a.order.lastUpdate - b.order.lastUpdate) || (a.order.leaf - b.order.leaf) || (a.order.cid < b.order.cid ? -1 : 1))
+        .sort((a, b) => compareResolutionKeys(a.order, b.order))
         .map(({ cid, key }) => ({ cid, key })),
       winner: str(winner.key),
     });
