@@ -448,12 +448,13 @@ class Device implements MergeDevice {
   #ingestOwn(checked: CheckedEvent, now: number, fx: MergeEffects): void {
     const ledger = this.#ledger() as PublicLedger;
     fx.publish.push(checked.bytes);
-    this.#feed(ledger, checked, now, fx);
+    // We signed it a moment ago: the ledger need not verify the event signature again.
+    this.#feed(ledger, checked, now, fx, true);
   }
 
   /** Adds an event to a ledger and reacts to everything it accepted. Returns true when handshakes changed. */
-  #feed(ledger: PublicLedger, checked: CheckedEvent, _now: number, fx: MergeEffects): boolean {
-    const report = ledger.addChecked(checked);
+  #feed(ledger: PublicLedger, checked: CheckedEvent, _now: number, fx: MergeEffects, own = false): boolean {
+    const report = ledger.addChecked(checked, own);
     for (const r of report.rejected) this.#reject(fx, r);
     let changed = report.chainChangedAt !== null;
     for (const entry of report.accepted) {

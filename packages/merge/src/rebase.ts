@@ -73,8 +73,8 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     const loser = ledger.getEpoch(key) as PublicEpoch;
     const ch = loser.change;
     if (!ch) continue;
-    const settled = ledger.isSettled(key);
-    if (!settled && ledger.isForkRoot(key)) unsettled.push(key);
+    // Fork root first: isSettled walks up to the chain, which from a root is one step.
+    if (ledger.isForkRoot(key) && !ledger.isSettled(key)) unsettled.push(key);
     for (const r of ch.removes) {
       const leaf = head.leafOf.get(r.identity);
       if (leaf === undefined || removes.has(r.identity)) continue;
