@@ -31,7 +31,8 @@ import {
 import { decodeMlsMessage } from '@weft/tree';
 import { MergeError, codeOf, toRejection, type Rejection } from './errors.ts';
 import { applyCommit, createGenesisEpoch, listIdentities, readProposalEvent, releasePathInputs, type ProposalRecord, type PublicEpoch } from './publicState.ts';
-import { compareResolutionKeys, getResolutionKey } from './resolution.ts';
+import { compareResolutionKeys, getResolutionKey, type ResolutionKey } from './resolution.ts';
+import { computeRebaseIntents } from './rebase.ts';
 
 /** An accepted event. */
 export interface LedgerEntry {
@@ -73,6 +74,8 @@ export interface CanonicalChain {
   readonly members: string[];
   /** Hex tree hash of the head epoch. */
   readonly treeHash: string;
+  /** True when the branches together removed every member of the head (see RebaseIntents.closed). */
+  readonly closed: boolean;
 }
 
 /** Thrown inside commit validation when it references Update proposals not yet accepted. */
@@ -113,6 +116,8 @@ export class PublicLedger {
   readonly chainIndex = new Map<string, number>();
   /** Valid commits off the canonical chain, kept as the chain moves. */
   readonly #losers = new Set<string>();
+  /** Commits a sibling rejected (see isRejected). */
+  readonly #rejected = new Set<string>();
   cs: CipherSuite | null = null;
   maxHeight = 0;
   readonly #resolveSuite: SuiteResolver;
@@ -160,8 +165,11 @@ export class PublicLedger {
     return this.addChecked(checked);
   }
 
-  /** Offers an already decoded event (decodeEvent output). */
-  addChecked(checked: CheckedEvent): LedgerReport {
+  /**
+   * Offers an already decoded event (decodeEvent output). `signatureVerified`: the caller (a
+   * DagStore that accepted it) already checked its event signature.
+   */
+  addChecked(checked: CheckedEvent, signatureVerified = false): LedgerReport {
     const accepted: LedgerEntry[] = [];
     const rejected: Rejection[] = [];
     let changedAt: number | null = null;
@@ -172,7 +180,7 @@ export class PublicLedger {
     }
     if (this.entries.has(key)) return { accepted, rejected, pending: false, duplicate: true, chainChangedAt: null };
     if (this.pending.has(key)) return { accepted, rejected, pending: true, duplicate: false, chainChangedAt: null };
-    const work: { checked: CheckedEvent; verified: boolean }[] = [{ checked, verified: false }];
+    const work: { checked: CheckedEvent; verified: boolean }[] = [{ checked, verified: signatureVerified }];
     let pending = false;
     while (work.length > 0) {
       const item = work.shift() as { checked: CheckedEvent; verified: boolean };
@@ -295,12 +303,17 @@ export class PublicLedger {
         hs.push(entry.height);
         this.removalsByIdentity.set(r.identity, hs);
       }
+      const rejectedNow: string[] = [];
       for (const r of epoch.change?.resolves ?? []) {
         const by = this.resolvedBy.get(r) ?? [];
         by.push(entry.key);
         this.resolvedBy.set(r, by);
+        if (this.#isRejection(epoch, r)) {
+          this.#rejected.add(r);
+          rejectedNow.push(r);
+        }
       }
-      return this.#onCommit(base, epoch);
+      return this.#onCommit(base, epoch, rejectedNow);
     }
     if (ev.kind === 'proposal') {
       if (!base) throw new MergeError('invalid_proposal', 'proposal base is not a valid epoch', label);
@@ -353,15 +366,55 @@ export class PublicLedger {
     }
   }
 
+  /**
+   * True when commit `epoch` rejects `target` by naming it in `resolves`: a sibling (same base)
+   * by another member, whom the target does not remove. A member that cannot process a commit
+   * (garbage path secrets, a bad confirmation tag: checks that need epoch secrets) says so this
+   * way, and every replica then ranks the target below every commit that is not rejected. Public
+   * data only, so sites and devices agree; a false rejection costs a re-commit, as the rejected
+   * commit's intents are rebased like any loser's.
+   */
+  #isRejection(epoch: PublicEpoch, target: string): boolean {
+    const t = this.epochs.get(target);
+    const by = epoch.change?.committer;
+    if (!t?.change || by === undefined || t.base !== epoch.base || t.change.committer === by) return false;
+    return !t.change.removes.some((r) => r.leaf === by);
+  }
+
+  /** True when a sibling commit rejected this commit (see #isRejection): it loses to every commit that is not rejected. */
+  isRejected(key: string): boolean {
+    return this.#rejected.has(key);
+  }
+
+  #key(base: PublicEpoch, child: PublicEpoch): ResolutionKey {
+    return getResolutionKey(base, child, this.#rejected.has(child.key));
+  }
+
+  /** The winning child of an epoch (null when it has none). */
+  getWinner(baseKey: string): PublicEpoch | null {
+    const base = this.epochs.get(baseKey);
+    const kids = this.childrenByBase.get(baseKey);
+    if (!base || !kids || kids.length === 0) return null;
+    let best: PublicEpoch | null = null;
+    for (const k of kids) {
+      const c = this.epochs.get(k) as PublicEpoch;
+      if (best === null || compareResolutionKeys(this.#key(base, c), this.#key(base, best)) < 0) best = c;
+    }
+    return best;
+  }
+
   /** Updates the canonical chain for a new valid commit; returns the lowest changed index or null. */
-  #onCommit(base: PublicEpoch, epoch: PublicEpoch): number | null {
+  #onCommit(base: PublicEpoch, epoch: PublicEpoch, rejectedNow: readonly string[]): number | null {
     this.#losers.add(epoch.key);
     const i = this.chainIndex.get(base.key);
     if (i === undefined) return null;
     const curKey = this.chain[i + 1];
+    let from = epoch;
     if (curKey !== undefined) {
       const cur = this.epochs.get(curKey) as PublicEpoch;
-      if (compareResolutionKeys(getResolutionKey(base, epoch), getResolutionKey(base, cur)) >= 0) return null;
+      // A rejected chain child may leave a third sibling the winner: pick again among all.
+      if (rejectedNow.includes(curKey)) from = this.getWinner(base.key) as PublicEpoch;
+      else if (compareResolutionKeys(this.#key(base, epoch), this.#key(base, cur)) >= 0) return null;
       for (let j = i + 1; j < this.chain.length; j++) {
         const k = this.chain[j] as string;
         this.chainIndex.delete(k);
@@ -369,25 +422,18 @@ export class PublicLedger {
       }
       this.chain.length = i + 1;
     }
-    this.#extend(epoch);
+    this.#extend(from);
     return i + 1;
   }
 
   /** Appends `from` and then the winner at each epoch below it. */
   #extend(from: PublicEpoch): void {
-    let cur = from;
-    for (;;) {
+    let cur: PublicEpoch | null = from;
+    while (cur) {
       this.chainIndex.set(cur.key, this.chain.length);
       this.chain.push(cur.key);
       this.#losers.delete(cur.key);
-      const kids = this.childrenByBase.get(cur.key);
-      if (!kids || kids.length === 0) return;
-      let best: PublicEpoch | null = null;
-      for (const k of kids) {
-        const c = this.epochs.get(k) as PublicEpoch;
-        if (best === null || compareResolutionKeys(getResolutionKey(cur, c), getResolutionKey(cur, best)) < 0) best = c;
-      }
-      cur = best as PublicEpoch;
+      cur = this.getWinner(cur.key);
     }
   }
 
@@ -402,6 +448,7 @@ export class PublicLedger {
       epoch: head.epoch,
       members: listIdentities(head),
       treeHash: toHexBytes(head.groupContext.treeHash),
+      closed: computeRebaseIntents(this)?.closed ?? false,
     };
   }
 

@@ -117,6 +117,9 @@ class Device implements MergeDevice {
   readonly #updateKeys = new Map<string, Uint8Array>();
   readonly #proposedOn = new Set<string>();
   readonly #rejoinOn = new Set<string>();
+  /** Commits this device rejected (see #maybeReject), and when its duty to reject began. */
+  readonly #rejectedOn = new Set<string>();
+  #rejectDuty: { commit: string; since: number } | null = null;
   readonly #committedOn = new Set<string>();
   readonly #pendingOwn = new Map<string, (e: PublicEpoch) => World>();
   readonly #messages = new Map<string, MessageRecord>();
@@ -198,9 +201,10 @@ class Device implements MergeDevice {
     const ledger = this.#ledger();
     const head = ledger?.head;
     if (!ledger || !head) return this.#refuse(fx, 'no_group', 'no group yet');
+    const intents = this.#getIntents();
+    if (intents?.closed) return this.#refuse(fx, 'group_closed', `the group is closed: the branches together removed every member (${intents.removes.map((r) => r.identity).join(', ')})`);
     const world = this.#worlds.get(head.key);
     if (!world) return this.#refuse(fx, 'no_world', 'no world for the canonical head');
-    const intents = this.#getIntents();
     if (intents && intents.removes.length > 0) {
       return this.#refuse(fx, 'removal_pending', `the head still holds ${intents.removes.map((r) => r.identity).join(', ')}, removed on another branch; waiting for the rebase`);
     }
@@ -403,20 +407,43 @@ class Device implements MergeDevice {
    * `max`. Commits merge up to 20 heads; proposals name one, since handshake bytes count in a heal
    * and a commit waits for the proposals it references whatever their place in the DAG.
    */
-  #parents(ledger: PublicLedger, max: number): CheckedEvent['event']['parents'] {
+  #parents(ledger: PublicLedger, max: number, base: string): CheckedEvent['event']['parents'] {
     const heads = [...ledger.heads].map((k) => ({ k, h: ledger.entries.get(k)?.height ?? 0 }));
     heads.sort((a, b) => b.h - a.h || (a.k < b.k ? -1 : 1));
-    return heads.slice(0, max).map((x) => cidFromKey(x.k));
+    // The event belongs to `base`, so the author must be seen to have had it: the first parent is
+    // the highest head above the base (the base itself if none is), whatever branch is higher.
+    const first = heads.find((x) => this.#descendsFrom(ledger, x.k, base))?.k ?? base;
+    const rest = heads.filter((x) => x.k !== first).slice(0, max - 1);
+    return [first, ...rest.map((x) => x.k)].map(cidFromKey);
+  }
+
+  /** True when `base` is `key` or one of its ancestors; walks only events above the base's height. */
+  #descendsFrom(ledger: PublicLedger, key: string, base: string): boolean {
+    const floor = ledger.entries.get(base)?.height;
+    if (floor === undefined) return false;
+    const seen = new Set<string>();
+    const stack = [key];
+    while (stack.length > 0) {
+      const k = stack.pop() as string;
+      if (k === base) return true;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const e = ledger.entries.get(k);
+      if (!e || e.height <= floor) continue;
+      for (const p of e.checked.event.parents) stack.push(cidKey(p));
+    }
+    return false;
   }
 
   #build(kind: 'commit' | 'proposal' | 'welcome' | 'message', base: string, leaf: number | undefined, body: Uint8Array, extra: { resolves?: string[]; parents?: string[] } = {}): CheckedEvent {
     const ledger = this.#ledger() as PublicLedger;
     const max = kind === 'proposal' ? 1 : kind === 'message' ? 4 : 20;
-    let parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger, max);
+    let parents = extra.parents ? extra.parents.map(cidFromKey) : this.#parents(ledger, max, base);
     if (extra.resolves && extra.resolves.length > 0) {
       // The resolved commits are parents too, so every replica (a DagStore included, which
       // refuses unknown resolves) has them before the rebase commit.
       const keys = new Set(extra.resolves);
+      // The first parent (above the base) must stay: resolves take at most MAX_RESOLVES slots.
       for (const p of parents) if (keys.size < 20) keys.add(cidKey(p));
       parents = [...keys].map(cidFromKey);
     }
@@ -438,12 +465,13 @@ class Device implements MergeDevice {
   #ingestOwn(checked: CheckedEvent, now: number, fx: MergeEffects): void {
     const ledger = this.#ledger() as PublicLedger;
     fx.publish.push(checked.bytes);
-    this.#feed(ledger, checked, now, fx);
+    // We signed it a moment ago: the ledger need not verify the event signature again.
+    this.#feed(ledger, checked, now, fx, true);
   }
 
   /** Adds an event to a ledger and reacts to everything it accepted. Returns true when handshakes changed. */
-  #feed(ledger: PublicLedger, checked: CheckedEvent, _now: number, fx: MergeEffects): boolean {
-    const report = ledger.addChecked(checked);
+  #feed(ledger: PublicLedger, checked: CheckedEvent, _now: number, fx: MergeEffects, own = false): boolean {
+    const report = ledger.addChecked(checked, own);
     for (const r of report.rejected) this.#reject(fx, r);
     let changed = report.chainChangedAt !== null;
     for (const entry of report.accepted) {
@@ -645,6 +673,12 @@ class Device implements MergeDevice {
       this.#refuse(fx, 'no_group', 'no group yet');
       return;
     }
+    // Pending Update proposals on the head ride along, so refreshes are committed together.
+    const intents = this.#getIntents();
+    if (intents?.closed) {
+      this.#refuse(fx, 'group_closed', 'the group is closed: the branches together removed every member');
+      return;
+    }
     const world = this.#worlds.get(head.key);
     if (!world) {
       this.#refuse(fx, 'no_world', 'no world for the canonical head');
@@ -659,8 +693,6 @@ class Device implements MergeDevice {
       }
       if (!removes.includes(leaf)) removes.push(leaf);
     }
-    // Pending Update proposals on the head ride along, so refreshes are committed together.
-    const intents = this.#getIntents();
     const updates = (intents?.updates ?? []).filter((u) => u.senderLeaf !== world.leaf && !removes.includes(u.senderLeaf ?? -1));
     try {
       this.#makeCommit(ledger, head, world, { removes, adds: req.adds, updates }, [], now, fx);
@@ -745,16 +777,17 @@ class Device implements MergeDevice {
     // Nothing is planned on a head that is still moving (cheap check first: no intents computed).
     if (!this.#headSettled(now, fx)) return;
     if (!world) {
-      this.#maybeRejoin(ledger, head, now, fx);
+      if (!this.#maybeReject(ledger, now, fx)) this.#maybeRejoin(ledger, head, now, fx);
       return;
     }
     const intents = this.#getIntents();
-    if (!intents || (!hasRebaseWork(intents) && intents.staleUpdaters.length === 0)) {
+    if (!intents || intents.closed || (!hasRebaseWork(intents) && intents.staleUpdaters.length === 0)) {
       this.#duty = null;
       return;
     }
+    // A removed member acts only to hand the group over to losing-branch joiners (see handoff).
     const iAmRemoved = intents.removes.some((r) => r.leaf === myLeaf);
-    if (iAmRemoved) return;
+    if (iAmRemoved && !intents.handoff) return;
     // A member whose own key refresh lost proposes a fresh Update on the head (once per head).
     if (intents.staleUpdaters.some((s) => s.leaf === myLeaf) && !this.#proposedOn.has(head.key) && !intents.updates.some((u) => u.senderLeaf === myLeaf)) {
       this.#proposedOn.add(head.key);
@@ -779,7 +812,7 @@ class Device implements MergeDevice {
       const settledAt = this.#headSince?.head === head.key ? this.#headSince.since + Math.floor(this.#interval / 4) : now;
       this.#duty = { head: head.key, since: Math.max(settledAt, now) };
     }
-    const exclude = new Set(now2.removes.map((r) => r.leaf));
+    const exclude = new Set(now2.handoff ? [] : now2.removes.map((r) => r.leaf));
     const orderKey = `${head.key}/${[...exclude].sort().join(',')}`;
     if (this.#dutyOrder?.key !== orderKey) this.#dutyOrder = { key: orderKey, order: computeDutyOrder(this.#cs, head, exclude) };
     const order = this.#dutyOrder.order;
@@ -830,6 +863,41 @@ class Device implements MergeDevice {
       this.#committedOn.add(head.key);
       this.#reject(fx, e instanceof MergeError ? e : new MergeError('world_failed', e instanceof Error ? e.message : String(e), undefined, codeOf(e)));
     }
+  }
+
+  /**
+   * When the canonical chain runs through a commit that fails private MLS validation for us
+   * (commit_invalid) right above an epoch whose world we hold, we reject it: a commit on that
+   * epoch listing it in `resolves` (PublicLedger.isRejected), which every replica then ranks
+   * below every other. Members of that epoch (its committer excluded) take the duty in order,
+   * one interval apart, so one rejection usually suffices. Returns true when it applies.
+   */
+  #maybeReject(ledger: PublicLedger, now: number, fx: MergeEffects): boolean {
+    let i = ledger.chain.length - 1;
+    for (let steps = 0; i > 0 && !this.#worlds.has(ledger.chain[i] as string) && steps < this.#policy.forkHorizon; steps++) i--;
+    const baseKey = ledger.chain[i] as string;
+    const badKey = ledger.chain[i + 1];
+    const world = this.#worlds.get(baseKey);
+    if (!world || badKey === undefined || this.#noWorld.get(badKey) !== 'commit_invalid') return false;
+    if (this.#rejectedOn.has(badKey)) return true;
+    const base = ledger.getEpoch(baseKey) as PublicEpoch;
+    const bad = ledger.getEpoch(badKey) as PublicEpoch;
+    if (this.#rejectDuty?.commit !== badKey) this.#rejectDuty = { commit: badKey, since: now };
+    const order = computeDutyOrder(this.#cs, base, new Set([bad.change?.committer ?? -1]));
+    const position = order.indexOf(world.leaf);
+    if (position < 0) return true;
+    const deadline = computeDutyDeadline(this.#rejectDuty.since, position, this.#interval, false);
+    if (now < deadline) {
+      fx.wakeAt = fx.wakeAt === undefined ? deadline : Math.min(fx.wakeAt, deadline);
+      return true;
+    }
+    this.#rejectedOn.add(badKey);
+    try {
+      this.#makeCommit(ledger, base, world, { removes: [], adds: [], updates: [] }, [badKey], now, fx);
+    } catch (e) {
+      this.#reject(fx, e instanceof MergeError ? e : new MergeError('world_failed', e instanceof Error ? e.message : String(e), undefined, codeOf(e)));
+    }
+    return true;
   }
 
   /** A stranded member (a member of the head without a world for it, with no way to get one) asks to be re-added. */

@@ -20,10 +20,12 @@ export type MergeErrorCode =
   | 'base_evicted'
   | 'no_world'
   | 'world_failed'
+  | 'commit_invalid'
   // Actions
   | 'no_group'
   | 'already_in_group'
   | 'removal_pending'
+  | 'group_closed'
   | 'not_head_member'
   | 'unknown_member'
   | 'bad_key_package'

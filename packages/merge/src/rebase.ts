@@ -42,6 +42,17 @@ export interface RebaseIntents {
   readonly updates: ProposalRecord[];
   /** Roots of losing subtrees (base on the chain) not yet settled by a canonical `resolves`, sorted; listing a root settles its subtree. */
   readonly unsettled: string[];
+  /**
+   * True when the branches together remove every member of the head and nobody else is to be
+   * added: remove wins, an MLS group cannot be empty, so the group is closed for good. Nobody may
+   * send or commit on it (every replica computes this from public data alike).
+   */
+  readonly closed: boolean;
+  /**
+   * True when every member of the head is removed but losing-branch joiners remain: a removed
+   * member commits their re-add (it cannot remove itself), and a joiner then removes it.
+   */
+  readonly handoff: boolean;
 }
 
 /** True when the plan has something to commit. */
@@ -62,8 +73,8 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     const loser = ledger.getEpoch(key) as PublicEpoch;
     const ch = loser.change;
     if (!ch) continue;
-    const settled = ledger.isSettled(key);
-    if (!settled && ledger.isForkRoot(key)) unsettled.push(key);
+    // Fork root first: isSettled walks up to the chain, which from a root is one step.
+    if (ledger.isForkRoot(key) && !ledger.isSettled(key)) unsettled.push(key);
     for (const r of ch.removes) {
       const leaf = head.leafOf.get(r.identity);
       if (leaf === undefined || removes.has(r.identity)) continue;
@@ -102,8 +113,11 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     if (leaf !== undefined) updates.delete(leaf);
     stale.delete(r);
   }
+  const everyoneRemoved = head.leafOf.size > 0 && [...head.leafOf.keys()].every((id) => removes.has(id));
   return {
     head: head.key,
+    closed: everyoneRemoved && adds.size === 0,
+    handoff: everyoneRemoved && adds.size > 0,
     removes: [...removes.values()],
     adds: [...adds.values()],
     staleUpdaters: [...stale.values()],

@@ -166,13 +166,20 @@ export function createGenesisWorld(cs: CipherSuite, epoch0: PublicEpoch, own: Ow
   return makeWorld(cs, epoch0, 0, { leafIndex: toLeafIndex(0), nodeKeys: new Map([[0, own.leafPrivateKey]]) }, secrets);
 }
 
+/**
+ * Failures of a publicly valid commit that only its committer can cause, given a sound base world:
+ * the path secret meant for us does not decrypt or does not give the public keys it claims.
+ */
+const COMMITTER_FAULTS: ReadonlySet<string> = new Set(['update_path_decrypt_failed', 'update_path_public_key_mismatch', 'update_path_ciphertext_count_mismatch']);
+
 /** Outcome of processing a commit in the world of its base. */
 export type ProcessedCommit = { readonly kind: 'world'; readonly world: World } | { readonly kind: 'removed' };
 
 /**
  * Processes someone else's commit from the world of its base: decrypts the path secret, runs the
  * key schedule, checks the confirmation tag. `updateKey` finds the leaf private key of this
- * device's own Update proposal by ref. Throws MergeError base_evicted or world_failed.
+ * device's own Update proposal by ref. Throws MergeError base_evicted, commit_invalid (the
+ * committer's fault: garbage path secrets, a bad confirmation tag) or world_failed.
  */
 export function processCommit(cs: CipherSuite, base: World, baseEpoch: PublicEpoch, epoch: PublicEpoch, updateKey: (ref: string) => Uint8Array | undefined): ProcessedCommit {
   const change = epoch.change;
@@ -197,11 +204,12 @@ export function processCommit(cs: CipherSuite, base: World, baseEpoch: PublicEpo
     const processed = decryptPath(cs, epoch, change, before, path, baseEpoch.groupContext.confirmedTranscriptHash, privateKeys);
     const secrets = runKeySchedule(cs, { initSecret: base.initSecret, commitSecret: processed.commitSecret, pskSecret: zeroSecret(cs), groupContext: epoch.groupContextBytes });
     if (!verifyConfirmationTag(cs, secrets.confirmationKey, gc.confirmedTranscriptHash, change.confirmationTag)) {
-      throw fail(label, 'the confirmation_tag does not match the key schedule');
+      throw new MergeError('commit_invalid', 'the confirmation_tag does not match the key schedule', label, 'confirmation_tag_invalid');
     }
     return { kind: 'world', world: makeWorld(cs, epoch, base.leaf, processed.privateKeys, secrets) };
   } catch (e) {
     if (e instanceof MergeError) throw e;
+    if (e instanceof MlsError && COMMITTER_FAULTS.has(e.code)) throw new MergeError('commit_invalid', `the commit fails private MLS validation: ${e.message}`, label, e.code);
     throw fail(label, 'processing the commit failed', e);
   }
 }

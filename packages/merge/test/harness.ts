@@ -175,11 +175,19 @@ export class Net {
 }
 
 import { getCipherSuite } from '@weft/crypto';
-import type { EventSigner } from '@weft/dag';
+import { buildEvent, decodeEvent, type DagEvent, type EventSigner } from '@weft/dag';
 
 /** The event signer of device `id` as the harness seeds it (its first random draw), for crafting hostile events. */
 export function reproduceSigner(id: string): EventSigner {
   const cs = getCipherSuite(1, 'node', { random: seededRandom(id) });
   const kp = cs.signatureGenerateKeyPair();
   return { suite: cs, privateKey: kp.privateKey, publicKey: kp.publicKey };
+}
+
+/** Re-signs an event as device `signerId` with some fields changed (for crafting hostile events). */
+export function rewrap(bytes: Uint8Array, signerId: string, change: (e: DagEvent) => Partial<DagEvent>): Uint8Array {
+  const ev = decodeEvent(bytes).event;
+  const next = { ...ev, ...change(ev) };
+  const { v: _v, sig: _s, author, ...rest } = next;
+  return buildEvent({ ...rest, ...(author.leaf === undefined ? {} : { leaf: author.leaf }) }, reproduceSigner(signerId)).bytes;
 }

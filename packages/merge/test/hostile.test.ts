@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildEvent, computeCid, decodeEvent, type DagEvent } from '@weft/dag';
+import { computeCid, decodeEvent, type DagEvent } from '@weft/dag';
 import { decodeMlsMessage, encodeMlsMessage } from '@weft/tree';
 import { computeCanonicalChain, type MergeDevice } from '../src/index.ts';
-import { Net, reproduceSigner } from './harness.ts';
+import { Net, rewrap } from './harness.ts';
 
 /** A group a,b,c,d with c cut off after making one commit; returns the net and c's unsent commit. */
 function setup(perturb = false): { net: Net; commit: Uint8Array } {
@@ -20,13 +20,6 @@ function snapshot(d: MergeDevice): string {
   const v = d.view();
   const l = d.getLedger();
   return JSON.stringify({ head: v.head, epoch: v.epoch, members: v.members, tree: v.treeHash, exp: v.exporter, events: l?.entries.size, chain: l?.chain.length, worlds: d.listWorlds().length });
-}
-
-function rewrap(bytes: Uint8Array, signerId: string, change: (e: DagEvent) => Partial<DagEvent>): Uint8Array {
-  const ev = decodeEvent(bytes).event;
-  const next = { ...ev, ...change(ev) };
-  const { v: _v, sig: _s, author, ...rest } = next;
-  return buildEvent({ ...rest, ...(author.leaf === undefined ? {} : { leaf: author.leaf }) }, reproduceSigner(signerId)).bytes;
 }
 
 function expectRejectedEverywhere(net: Net, bytes: Uint8Array, code: string): void {

@@ -3,6 +3,7 @@
 
 import type { DeviceOptions, DeviceRuntime } from '@weft/merge';
 import type { PublicResolver } from './resolver.ts';
+import type { SiteAuthorizer } from './siteAuthorizer.ts';
 
 export type { DeviceMessage, DeviceOptions, DeviceRuntime, DeviceView, Effects, MessageView, RetentionPolicy } from '@weft/merge';
 
@@ -14,4 +15,6 @@ export interface Engine {
   readonly name: string;
   readonly createDevice: DeviceFactory;
   readonly resolve: PublicResolver;
+  /** The membership check sites run before storing a handshake (DagStore `authorize`); none when absent. */
+  readonly createSiteAuthorizer?: () => SiteAuthorizer;
 }

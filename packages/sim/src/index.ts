@@ -20,6 +20,7 @@ export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, g
 export { buildReport, formatReport, serializeStableReport, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';
 export { drawDagSvg } from './dagSvg.ts';
 export { mergeEngine, resolveWithLedger } from './mergeEngine.ts';
+export { createSiteAuthorizer, type SiteAuthorizer } from './siteAuthorizer.ts';
 export { generateRandomScenario, type RandomScenarioOptions } from './randomScenario.ts';
 export { parseKeyshareSpec, isTrustedBy, DEFAULT_KEYSHARE_OPTIONS, type KeyshareSpec, type TrustSpec, type PolicySpec, type RateSpec } from './keyshareScenario.ts';
 export { KeyshareDriver, type KeyshareRunData, type WireRecord, type KeyshareEnvironment } from './keyshareDriver.ts';

@@ -155,14 +155,15 @@ export function checkRemoveWins(run: RunResult): InvariantResult {
   const removals = listRemovals(run);
   // When the branches together remove every member of the head (say two members removing each
   // other at once), no member is left to commit the last removal: an MLS group cannot be empty.
-  // That is reported as a note, not as a violation.
+  // The engine then closes the group (nobody may send or commit on it, which the message checks
+  // below hold it to); that is a note, not a violation, only if the resolver says it is closed.
   const removedIds = new Set(removals.map((r) => r.removed));
-  const emptied = headMembers.length > 0 && headMembers.every((m) => removedIds.has(m));
+  const emptied = canonical?.closed === true && headMembers.length > 0 && headMembers.every((m) => removedIds.has(m));
   const notes: string[] = [];
   for (const r of removals) {
     if (headMembers.includes(r.removed)) {
       const sentence = `${r.removed}, removed by ${r.label}, is still a member of the canonical head`;
-      if (emptied) notes.push(`${sentence}: the branches together remove every member (${headMembers.join(', ')}), so no member can commit it`);
+      if (emptied) notes.push(`${sentence}: the branches together remove every member (${headMembers.join(', ')}), so the group is closed`);
       else failures.push(sentence);
     }
     const device = run.devices.find((d) => d.id === r.removed);

@@ -1,11 +1,12 @@
 // The real engine: devices from @weft/merge's createDevice, and the public resolver a site runs,
 // built on @weft/merge's PublicLedger (no group secret involved).
 
-import { createDevice, listIdentities, pickWinner, getResolutionKey, PublicLedger } from '@weft/merge';
+import { compareResolutionKeys, computeRebaseIntents, createDevice, listIdentities, getResolutionKey, PublicLedger } from '@weft/merge';
 import type { PublicEpoch } from '@weft/merge';
 import { cidFromKey, cidKey, decodeEvent, parseCid } from '@weft/dag';
 import type { EventBlock } from '@weft/dag';
 import type { Engine } from './engine.ts';
+import { createSiteAuthorizer } from './siteAuthorizer.ts';
 import type { ForkDecision, PublicResolution } from './resolver.ts';
 
 /** Public resolution of a group's events with @weft/merge's ledger. */
@@ -28,15 +29,15 @@ export function resolveWithLedger(blocks: readonly EventBlock[]): PublicResoluti
     if (kids.length < 2) continue;
     const base = ledger.getEpoch(baseKey)!;
     const epochs = kids.map((k) => ledger.getEpoch(k)!);
-    const winner = pickWinner(base, epochs);
+    const winner = ledger.getWinner(baseKey)!;
     forks.push({
       base: str(baseKey),
       children: epochs
         .map((e) => {
-          const k = getResolutionKey(base, e);
-          return { cid: str(e.key), key: `lastUpdate=${k.lastUpdate} leaf=${k.leaf}`, order: k };
+          const k = getResolutionKey(base, e, ledger.isRejected(e.key));
+          return { cid: str(e.key), key: `${k.rejected ? 'rejected ' : ''}lastUpdate=${k.lastUpdate} leaf=${k.leaf}`, order: k };
         })
-        .sort((a, b) => (a.order.lastUpdate - b.order.lastUpdate) || (a.order.leaf - b.order.leaf) || (a.order.cid < b.order.cid ? -1 : 1))
+        .sort((a, b) => compareResolutionKeys(a.order, b.order))
         .map(({ cid, key }) => ({ cid, key })),
       winner: str(winner.key),
     });
@@ -46,6 +47,7 @@ export function resolveWithLedger(blocks: readonly EventBlock[]): PublicResoluti
   return {
     head: chain[chain.length - 1] ?? null,
     chain,
+    closed: computeRebaseIntents(ledger)?.closed ?? false,
     forks,
     rejected,
     members: (epoch) => {
@@ -60,4 +62,4 @@ export function resolveWithLedger(blocks: readonly EventBlock[]): PublicResoluti
 }
 
 /** The engine under test: @weft/merge devices and its public ledger. */
-export const mergeEngine: Engine = { name: '@weft/merge', createDevice, resolve: resolveWithLedger };
+export const mergeEngine: Engine = { name: '@weft/merge', createDevice, resolve: resolveWithLedger, createSiteAuthorizer };

@@ -19,6 +19,8 @@ export interface PublicResolution {
   /** Canonical chain of epoch CIDs, genesis first. */
   readonly chain: readonly string[];
   readonly forks: readonly ForkDecision[];
+  /** True when the branches together removed every member of the head: the group is closed (nobody can send or commit). */
+  readonly closed?: boolean;
   /** Events the resolver refused (invalid for public reasons), as printable lines. */
   readonly rejected: readonly string[];
   /** Member identities (sorted) of any epoch on any branch; undefined when unknown or invalid. */

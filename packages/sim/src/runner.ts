@@ -197,7 +197,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
   const sites = new Map<string, Site>();
   for (const name of scenario.sites) {
-    const store = await openMemoryStore({ resolveSuite: createSuiteResolver(options.provider ?? 'node') });
+    // Sites run the membership check of DESIGN.md section 3 before storing a handshake.
+    const authorizer = options.engine.createSiteAuthorizer?.();
+    const store = await openMemoryStore({ resolveSuite: createSuiteResolver(options.provider ?? 'node'), ...(authorizer ? { authorize: authorizer.hook } : {}) });
+    authorizer?.attach(store);
     const peers = scenario.sites.filter((s) => s !== name);
     const devices = [...hosts.values()].filter((h) => h.site === name).map((h) => h.id);
     const site = new Site(name, store, new DagSync(store), peers, devices, scenario.network.syncIntervalMs, {

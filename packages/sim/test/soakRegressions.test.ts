@@ -1,0 +1,23 @@
+// Seeds the soak run (`pnpm soak`, max 8 ops) once failed on, replayed with the real engine: each
+// must now hold every invariant, with the outcome the fix decided.
+import { describe, expect, it } from 'vitest';
+import { buildReport, generateRandomScenario, mergeEngine, runScenario } from '../src/index.ts';
+
+async function runSeed(seed: number) {
+  const run = await runScenario(generateRandomScenario(seed, { maxOps: 8 }), { engine: mergeEngine });
+  return { run, report: buildReport(run) };
+}
+
+describe('soak regressions', () => {
+  it('seed 3617: d0 and d1 remove each other at once; the group is closed on every replica and the last send is refused', async () => {
+    const { run, report } = await runSeed(3617);
+    expect(report.failures).toEqual([]);
+    expect(report.deviceErrors).toEqual([]);
+    for (const s of run.sites) expect(s.resolution?.closed, s.name).toBe(true);
+    expect(report.notes.some((n) => n.includes('the group is closed'))).toBe(true);
+    const last = run.operations.at(-1);
+    expect(last?.kind).toBe('send');
+    expect(last?.error).toMatch(/^group_closed:/);
+    expect(run.messages.filter((m) => m.text === 'final')).toEqual([]);
+  }, 60_000);
+});
