@@ -6,12 +6,15 @@
 // the heal reads it, and the
 // requests and answers it took, with the scenario's retention and with a fork horizon of 1 (where
 // neither side can process the other side's commits, so keyshare carries the history).
+// Last, one call (tick) on a keyshare device holding N readable messages, against the merge
+// device's own tick: the keyshare layer follows the merge device's change cursor, so its share
+// should not grow with N.
 // Usage: pnpm bench keyshare
 import { readFileSync } from 'node:fs';
 import type { CID } from '@weft/dag';
 import { buildReport, mergeEngine, parseScenario, runScenario } from '../packages/sim/src/index.ts';
-import { answerRequest, createMessageRef, receiveReply, requestKeys } from '../packages/keyshare/src/index.ts';
-import { answererDeps, buildWorld, cs, freshAnswerer, freshRequester, requesterDeps, type HeldMessage } from '../packages/keyshare/test/fixture.ts';
+import { answerRequest, createKeyshareDevice, createMessageRef, receiveReply, requestKeys } from '../packages/keyshare/src/index.ts';
+import { answererDeps, buildWorld, cs, freshAnswerer, freshRequester, requesterDeps, seededRandom, type HeldMessage } from '../packages/keyshare/test/fixture.ts';
 import { formatUs, measure, printTable } from './harness.ts';
 import type { BenchRow } from './harness.ts';
 
@@ -71,7 +74,30 @@ export async function run(): Promise<BenchRow[]> {
       String(r.extra?.['ok']),
     ]),
   );
-  return [...rows, ...recovery];
+  const calls: BenchRow[] = [];
+  for (const n of [100, 500]) calls.push(...measureCallCost(n));
+  printTable(
+    'one call on a device holding N readable messages (tick; node provider)',
+    ['device', 'N', 'median', 'p10', 'p90'],
+    calls.map((r) => [r.name, String(r.params['messages']), formatUs(r.medianUs), formatUs(r.p10Us), formatUs(r.p90Us)]),
+  );
+  return [...rows, ...recovery, ...calls];
+}
+
+/** Median cost of tick on a keyshare device b holding `n` messages from a, and of its merge device's tick alone. */
+function measureCallCost(n: number): BenchRow[] {
+  const trust = { isTrusted: () => true };
+  const a = createKeyshareDevice({ device: { id: 'a', suite: 1, random: seededRandom(1) }, trust });
+  const b = createKeyshareDevice({ device: { id: 'b', suite: 1, random: seededRandom(2) }, trust });
+  for (const e of [...a.createGroup(0).publish, ...a.add([b.createKeyPackage()], 1).publish]) b.ingest(e, 2);
+  for (let i = 0; i < n; i++) for (const e of a.send(`m${i}`, 10 + i).publish) b.ingest(e, 10 + i);
+  if (b.view().messages.filter((m) => m.text !== null).length !== n) throw new Error('b does not read every message');
+  let now = 1_000_000;
+  const opts = { minSamples: 200, minTimeMs: 300 };
+  return [
+    { section: 'keyshare', name: 'keyshare device tick', params: { messages: n }, ...measure(() => b.tick(now++), opts) },
+    { section: 'keyshare', name: 'merge device tick alone', params: { messages: n }, ...measure(() => b.merge.tick(now++), opts) },
+  ];
 }
 
 /**

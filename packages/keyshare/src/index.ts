@@ -85,6 +85,15 @@ export {
   type UnreadableReport,
 } from './requester.ts';
 export { encodeAnswererState, decodeAnswererState, encodeRequesterState, decodeRequesterState } from './stateCodec.ts';
+export {
+  saveKeyshareDeviceState,
+  loadKeyshareDeviceState,
+  encodeDeviceState,
+  decodeDeviceState,
+  type KeyshareDeviceState,
+  type MessageTrackRecord,
+  type RecoveredRecord,
+} from './deviceState.ts';
 export { createShardedMap, getSharded, setSharded, entriesOfSharded, filterSharded, shardedFrom, type ShardedMap } from './shardedMap.ts';
 export { createMergeMembership, createMergeKeySource, createMergeViewSource, createEpochView, findPublicEpoch, findLeafOfKey } from './mergeSources.ts';
 export {

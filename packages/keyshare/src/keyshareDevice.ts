@@ -32,6 +32,7 @@ import {
   type SendEffect,
 } from './requester.ts';
 import type { TrustView } from './trustStore.ts';
+import type { KeyshareDeviceState, MessageTrackRecord } from './deviceState.ts';
 
 /** Options of a keyshare device. */
 export interface KeyshareDeviceOptions {
@@ -56,6 +57,11 @@ export interface KeyshareDeviceOptions {
    * A separate stream keeps the merge device's draws, and so its events, what they would be without keyshare.
    */
   readonly random?: RandomSource;
+  /**
+   * State saved by an earlier run of this device (`loadKeyshareDeviceState`): open requests,
+   * provenance, rate buckets, replay guard, per-message asking state, recovered messages, HPKE key.
+   */
+  readonly state?: KeyshareDeviceState;
   /** Builds the merge device (default @weft/merge createDevice). */
   readonly createMergeDevice?: (options: DeviceOptions) => MergeDevice;
 }
@@ -117,6 +123,12 @@ export interface KeyshareDevice extends DeviceRuntime {
   /** When each message (CID string) first became readable here, through a world or keyshare. */
   getReadAt(cid: string): number | null;
   getEpochKeys(epochCid: string): ReturnType<MergeDevice['getEpochKeys']>;
+  /**
+   * The state to persist (`saveKeyshareDeviceState`). A runtime on disk saves it after every call
+   * and before it hands out the call's device messages, so a sent answer is never forgotten by the
+   * replay guard.
+   */
+  exportState(): KeyshareDeviceState;
 }
 
 /** Creates a device runtime with keyshare over a merge device. */
@@ -125,6 +137,10 @@ export function createKeyshareDevice(options: KeyshareDeviceOptions): KeyshareDe
 }
 
 interface Track {
+  /** CID string, DAG height and ledger key (asking follows the merge device's view order: height, key). */
+  readonly id: string;
+  readonly height: number;
+  readonly key: string;
   readonly cid: CID;
   readonly epoch: CID;
   readonly sender: number;
@@ -157,6 +173,12 @@ class KeyshareDeviceImpl implements KeyshareDevice {
   #answerer: AnswererState = createAnswererState();
   #requester: RequesterState = createRequesterState();
   readonly #tracks = new Map<string, Track>();
+  /** Tracks that may be asked for automatically: unreadable, no open request, rounds left, epoch not known to exclude this device. */
+  readonly #pending = new Set<Track>();
+  /** Tracks by the key of the open request covering them. */
+  readonly #byRequest = new Map<string, Set<Track>>();
+  /** Change cursor into the merge device's messages (MergeDevice.listMessageChanges). */
+  #cursor = 0;
   readonly #recovered = new Map<string, RecoveredMessage>();
   readonly #log: KeyshareLogEntry[] = [];
   #now = 0;
@@ -170,7 +192,13 @@ class KeyshareDeviceImpl implements KeyshareDevice {
     // The signature key is drawn as the merge device would draw it (from its own stream).
     const signature = d.signatureKeyPair ?? getCipherSuite(d.suite, d.provider ?? 'node', { random: d.random }).signatureGenerateKeyPair();
     this.merge = (options.createMergeDevice ?? createDevice)({ ...d, signatureKeyPair: signature });
-    this.identity = createDeviceIdentity(this.#cs, { user: new TextEncoder().encode(d.id), created: options.created ?? 0, signaturePrivateKey: signature.privateKey });
+    const saved = options.state;
+    this.identity = createDeviceIdentity(this.#cs, {
+      user: new TextEncoder().encode(d.id),
+      created: options.created ?? 0,
+      signaturePrivateKey: signature.privateKey,
+      ...(saved ? { hpkePrivateKey: saved.hpkePrivateKey } : {}),
+    });
     this.#membership = createMergeMembership(this.merge);
     this.#answerDeps = {
       cs: this.#cs,
@@ -192,6 +220,36 @@ class KeyshareDeviceImpl implements KeyshareDevice {
     this.#maxRounds = options.maxRounds ?? 3;
     this.#reaskAfter = options.reaskAfterMs ?? 10_000;
     this.#autoAsk = options.autoAsk ?? true;
+    if (saved) this.#restore(saved);
+  }
+
+  /** Resumes from a saved state: open requests keep their ids and attempts, the replay guard and buckets hold. */
+  #restore(saved: KeyshareDeviceState): void {
+    this.#answerer = saved.answerer;
+    this.#requester = saved.requester;
+    for (const r of saved.recovered) this.#recovered.set(r.cid, { ...r });
+    for (const t of saved.tracks) {
+      const track: Track = { ...t, id: t.cid.toString(), request: null };
+      this.#tracks.set(track.id, track);
+      // A request the requester no longer holds open is closed at the next call (#closeRounds).
+      this.#setRequest(track, t.request);
+      this.#refreshPending(track);
+    }
+  }
+
+  exportState(): KeyshareDeviceState {
+    const tracks: MessageTrackRecord[] = [];
+    for (const t of this.#tracks.values()) {
+      const { id: _id, ...rest } = t;
+      tracks.push({ ...rest });
+    }
+    return {
+      hpkePrivateKey: this.identity.hpkePrivateKey,
+      answerer: this.#answerer,
+      requester: this.#requester,
+      tracks,
+      recovered: [...this.#recovered.values()],
+    };
   }
 
   // ---- DeviceRuntime ------------------------------------------------------------------------
@@ -361,9 +419,10 @@ class KeyshareDeviceImpl implements KeyshareDevice {
         at: now,
       });
       if (track) {
-        track.request = null;
+        this.#setRequest(track, null);
         track.readAt ??= now;
         track.state = null;
+        this.#refreshPending(track);
       }
     }
     this.#logEntry({ at: now, kind: 'reply_answered', peer: toHex(p.answerer), epoch: p.epoch.toString(), cids: out.read.map((m) => m.cid.toString()) });
@@ -407,9 +466,51 @@ class KeyshareDeviceImpl implements KeyshareDevice {
     const entry = this.merge.getLedger()?.entries.get(key);
     const ev = entry?.checked.event;
     if (!entry || !ev || ev.kind !== 'message' || !ev.base || ev.author.leaf === undefined) return null;
-    const track: Track = { cid: entry.cid, epoch: ev.base, sender: ev.author.leaf, firstAt: now, rounds: 0, request: null, settledAt: null, state: null, readAt: null };
+    const track: Track = {
+      id: cid,
+      height: entry.height,
+      key: entry.key,
+      cid: entry.cid,
+      epoch: ev.base,
+      sender: ev.author.leaf,
+      firstAt: now,
+      rounds: 0,
+      request: null,
+      settledAt: null,
+      state: null,
+      readAt: null,
+    };
     this.#tracks.set(cid, track);
     return track;
+  }
+
+  /** Moves a track to another open request (or none), keeping the index by request in step. */
+  #setRequest(track: Track, request: string | null): void {
+    if (track.request === request) return;
+    if (track.request !== null) {
+      const set = this.#byRequest.get(track.request);
+      set?.delete(track);
+      if (set && set.size === 0) this.#byRequest.delete(track.request);
+    }
+    track.request = request;
+    if (request !== null) {
+      const set = this.#byRequest.get(request) ?? new Set<Track>();
+      set.add(track);
+      this.#byRequest.set(request, set);
+    }
+  }
+
+  /** Keeps `#pending` to the tracks automatic asking must look at. */
+  #refreshPending(track: Track): void {
+    const waiting = this.#autoAsk && track.readAt === null && !this.#recovered.has(track.id) && track.request === null && track.rounds < this.#maxRounds;
+    if (waiting && this.#memberOrUnknown(track.epoch)) this.#pending.add(track);
+    else this.#pending.delete(track);
+  }
+
+  /** False only when the public DAG holds the epoch and this device is not in it (that cannot change). */
+  #memberOrUnknown(epoch: CID): boolean {
+    const e = this.merge.getLedger()?.getEpoch(cidKey(epoch));
+    return e === undefined || e === null || findLeafOfKey(e, this.identity.binding.sigKey) !== null;
   }
 
   #reasonOf(track: Track | undefined, m: MessageView): string {
@@ -459,6 +560,7 @@ class KeyshareDeviceImpl implements KeyshareDevice {
           } catch {
             t.state = 'malformed';
             t.rounds = this.#maxRounds; // a body that is not a PrivateMessage cannot be asked for
+            this.#refreshPending(t);
           }
         }
         if (refs.length === 0) continue;
@@ -473,9 +575,10 @@ class KeyshareDeviceImpl implements KeyshareDevice {
         const opened = this.#requester.open.has(step.key);
         for (const t of asked) {
           t.rounds++;
-          t.request = opened ? step.key : null;
+          this.#setRequest(t, opened ? step.key : null);
           t.settledAt = opened ? null : now;
           t.state = opened ? 'awaiting_answer' : 'no_candidates';
+          this.#refreshPending(t);
         }
       }
     }
@@ -494,30 +597,39 @@ class KeyshareDeviceImpl implements KeyshareDevice {
     return out;
   }
 
-  /** After every call: follow what became readable, ask for what stays unreadable, retry, give up, wake. */
+  /**
+   * After every call: follow what became readable, ask for what stays unreadable, retry, give up,
+   * wake. The cost is in what changed since the last call (the merge device's change cursor), the
+   * messages waiting to be asked for, and the open requests; never in all the messages held.
+   */
   #after(fx: Effects, now: number): Effects {
     this.#now = now;
     const ledger = this.merge.getLedger();
     if (!ledger || ledger.head === null) return fx;
-    const due: Track[] = [];
-    let wake = Infinity;
+    const changes = this.merge.listMessageChanges(this.#cursor);
+    this.#cursor = changes.cursor;
     const satisfied = new Set<string>();
-    for (const m of this.merge.view().messages) {
+    for (const m of changes.messages) {
       const track = this.#trackOf(m.cid, now);
       if (!track) continue;
       if (m.text !== null || this.#recovered.has(m.cid)) {
         track.readAt ??= now;
         if (track.request !== null) satisfied.add(track.request);
-        track.request = null;
+        this.#setRequest(track, null);
         track.state = null;
-        continue;
       }
-      if (!this.#autoAsk || track.request !== null || track.rounds >= this.#maxRounds) continue;
+      this.#refreshPending(track);
+    }
+    const due: Track[] = [];
+    let wake = Infinity;
+    for (const track of this.#pending) {
       if (!this.#wasMember(track.epoch)) continue;
       const at = track.settledAt === null ? track.firstAt + this.#askAfter : track.settledAt + this.#reaskAfter;
       if (now >= at) due.push(track);
       else wake = Math.min(wake, at);
     }
+    // Asked in the merge device's view order (height, then key), so runs stay deterministic.
+    due.sort((a, b) => a.height - b.height || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // Requests whose messages became readable another way are withdrawn.
     for (const key of satisfied) {
       const req = this.#requester.open.get(key);
@@ -549,11 +661,14 @@ class KeyshareDeviceImpl implements KeyshareDevice {
 
   /** Ends the rounds of requests that are no longer open (expired, or closed by an answer that did not cover a message). */
   #closeRounds(now: number): void {
-    for (const t of this.#tracks.values()) {
-      if (t.request === null || this.#requester.open.has(t.request)) continue;
-      t.request = null;
-      t.settledAt = now;
-      t.state = this.#requester.unreadable.get(t.cid.toString())?.reason ?? 'expired';
+    for (const [key, tracks] of [...this.#byRequest]) {
+      if (this.#requester.open.has(key)) continue;
+      for (const t of [...tracks]) {
+        this.#setRequest(t, null);
+        t.settledAt = now;
+        t.state = this.#requester.unreadable.get(t.id)?.reason ?? 'expired';
+        this.#refreshPending(t);
+      }
     }
   }
 
@@ -579,9 +694,10 @@ class KeyshareDeviceImpl implements KeyshareDevice {
       for (const cid of req.cids) {
         const t = this.#tracks.get(cid.toString());
         if (!t || t.request !== key) continue;
-        t.request = null;
+        this.#setRequest(t, null);
         t.settledAt = now;
         if (final) t.rounds = Math.max(t.rounds, this.#maxRounds);
+        this.#refreshPending(t);
       }
       this.#logEntry({ at: now, kind: 'gave_up', peer: null, epoch: req.epoch.toString(), reason: last ? last.reason : 'none', cids: req.cids.map(String) });
     }

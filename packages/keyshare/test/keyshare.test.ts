@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '@weft/codec';
 import { CID } from 'multiformats/cid';
+import * as dagCbor from '@ipld/dag-cbor';
 import { consumeKey, createSecretTree as createSecretTreeFrom, decryptSenderData, exportSenderRatchet, leafIndex } from '@weft/tree';
 import {
   KeyshareError,
@@ -73,6 +74,24 @@ function dAsks(msgs: readonly HeldMessage[] = w.fromA.slice(1, 3), candidates = 
   const first = step.effects[0];
   if (!first) throw new Error('no request sent');
   return { bytes: first.bytes, state: step.state };
+}
+
+/** `bytes` with one bit flipped in the last byte of the signature (`sig`, located by decoding, not by a guessed offset). */
+function flipSignature(bytes: Uint8Array): Uint8Array {
+  const sig = (dagCbor.decode(bytes) as Record<string, unknown>)['sig'];
+  if (!(sig instanceof Uint8Array)) throw new Error('no signature');
+  const at = Buffer.from(bytes).indexOf(Buffer.from(sig));
+  if (at < 0) throw new Error('signature not found in the bytes');
+  const out = bytes.slice();
+  out[at + sig.length - 1] = (out[at + sig.length - 1] as number) ^ 1;
+  return out;
+}
+
+/** `bytes` with one bit flipped near the end, which canonical key order puts in the `group` CID: signed content changed. */
+function flipContent(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  out[out.length - 5] = (out[out.length - 5] as number) ^ 1;
+  return out;
 }
 
 /** A request signed by `from` with chosen fields (for refusals the requester API would never produce). */
@@ -225,9 +244,10 @@ describe('the answerer refuses, each with its reason, and its state does not cha
 
   it('a request with a forged signature', () => {
     const bytes = craftRequest();
-    const forged = bytes.slice();
-    forged[forged.length - 5] = (forged[forged.length - 5] as number) ^ 1; // inside sig
-    expect(thrownOf(answererDeps(w, w.c), forged, freshAnswerer())).toBe('forged');
+    expect(answerRequest(answererDeps(w, w.c), freshAnswerer(), bytes, T0).kind).toBe('answered'); // the untouched request is answered
+    expect(thrownOf(answererDeps(w, w.c), flipSignature(bytes), freshAnswerer())).toBe('forged');
+    // the signature kept, the signed content changed (its group CID)
+    expect(thrownOf(answererDeps(w, w.c), flipContent(bytes), freshAnswerer())).toBe('forged');
     // signed by y but claiming to come from d
     const claims = encodeKeyshareMessage(cs, w.y.identity.signaturePrivateKey, { ...(decodeKeyshareMessage(cs, bytes).message as KeyshareRequest) });
     expect(thrownOf(answererDeps(w, w.c), claims, freshAnswerer())).toBe('forged');
@@ -348,9 +368,9 @@ describe('the requester refuses, each with its reason, and its state does not ch
   it('a forged answer, one addressed to someone else, and one that is a request', () => {
     const { bytes, state } = dAsks();
     const good = answerRequest(answererDeps(w, w.c), freshAnswerer(), bytes, T0).reply;
-    const forged = good.slice();
-    forged[forged.length - 3] = (forged[forged.length - 3] as number) ^ 0x40;
-    expect(refusedReply(state, forged)).toBe('forged');
+    expect(refusedReply(state, flipSignature(good))).toBe('forged');
+    expect(refusedReply(state, flipContent(good))).toBe('forged');
+    expect(receiveReply(requesterDeps(w, w.d), state, good, T0 + 100, messageOf).kind).toBe('answered'); // the untouched answer is accepted
     expect(refusedReply(state, bytes)).toBe('malformed');
     expect(refusedReply(state, good, requesterDeps(w, w.b))).toBe('wrong_recipient');
   });

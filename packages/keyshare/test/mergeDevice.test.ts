@@ -13,13 +13,19 @@ import {
   createDefaultPolicy,
   createKeyshareDevice,
   decodeKeyshareMessage,
+  encodeAnswererState,
+  encodeDeviceState,
+  encodeRequesterState,
   encodeAnswerSecret,
   encodeKeyshareMessage,
   type KeyshareDevice,
   type KeyshareRequest,
   type TrustView,
 } from '../src/index.ts';
+import * as dagCbor from '@ipld/dag-cbor';
 import { seededRandom } from './fixture.ts';
+
+const decodeCborMapForTest = (bytes: Uint8Array) => dagCbor.decode(bytes) as Record<string, unknown>;
 
 const trustAll: TrustView = { isTrusted: () => true };
 
@@ -82,6 +88,12 @@ function release(net: Net, id: string, now: number): void {
   net.held.delete(id);
   for (const ev of list) deliver(net, id, dev(net, id).ingest(ev, now), now);
   deliver(net, id, dev(net, id).tick(now + 50), now + 50);
+}
+
+/** Everything keyshare holds on a device, as the bytes it would persist (equal: nothing changed). */
+function stateOf(d: KeyshareDevice): string {
+  const s = d.exportState();
+  return [encodeAnswererState(s.answerer), encodeRequesterState(s.requester), encodeDeviceState(s)].map(toHex).join('/');
 }
 
 function textsOf(d: KeyshareDevice): (string | null)[] {
@@ -206,8 +218,10 @@ describe('keyshare over the real merge device', () => {
       ciphertext: sealed.ciphertext,
     });
     const before = JSON.stringify(b.view());
+    const beforeState = stateOf(b);
     const fx = b.receiveDeviceMessage(bad, 151);
     expect(fx.rejected?.map((r) => r.code)).toEqual(['key_mismatch']);
+    expect(stateOf(b)).toBe(beforeState);
     expect(b.listRecovered()).toEqual([]);
     expect(textsOf(b)).toEqual([null, null]);
     expect(b.view().messages.map((m) => [m.reason, m.keyshare])).toEqual([['evicted', 'awaiting_answer'], ['evicted', 'awaiting_answer']]);
@@ -226,10 +240,11 @@ describe('keyshare over the real merge device', () => {
     release(net, 'b', 100);
     const b = dev(net, 'b');
     const before = JSON.stringify({ view: b.view(), recovered: b.listRecovered() });
+    const beforeState = stateOf(b);
     const answer = net.wire.find((w) => w.type === 'answer')!.bytes;
     const cases: [Uint8Array, string][] = [
       [new Uint8Array([1, 2, 3]), 'malformed'],
-      [new Uint8Array(0), 'malformed'],
+      [new Uint8Array(0), 'truncated'], // the strict decoder (@weft/dag) reports an empty input as truncated
       [answer, 'unsolicited'], // the same answer again: its request is closed
       [answer.slice(0, answer.length - 1), 'truncated'],
     ];
@@ -238,7 +253,40 @@ describe('keyshare over the real merge device', () => {
       expect([fx.rejected?.map((r) => r.code), fx.deviceMessages ?? [], fx.publish]).toEqual([[code], [], []]);
     }
     expect(JSON.stringify({ view: b.view(), recovered: b.listRecovered() })).toBe(before);
+    expect(stateOf(b)).toBe(beforeState);
     expect(b.listRecovered().map((r) => r.cid)).toEqual(msgs);
+  });
+
+  it('requests the answering device refuses: a forged signature and a replay get no reply, an untrusted requester is withheld; its state does not change', () => {
+    const { net } = setup();
+    const b = dev(net, 'b');
+    const c = dev(net, 'c');
+    for (const ev of net.held.get('b') ?? []) b.ingest(ev, 100);
+    net.held.delete('b');
+    const request = b.tick(150).deviceMessages![0]!.bytes;
+    const replyOf = (fx: Effects) => (fx.deviceMessages ?? []).map((m) => decodeKeyshareMessage(c.identity.cs, m.bytes).message).map((m) => (m.type === 'withheld' ? `withheld:${m.reason}` : m.type));
+    // Forged: the last byte of the signature flipped (its place found by decoding).
+    const sig = (decodeCborMapForTest(request)['sig'] as Uint8Array);
+    const at = Buffer.from(request).indexOf(Buffer.from(sig));
+    const forged = request.slice();
+    forged[at + sig.length - 1] = (forged[at + sig.length - 1] as number) ^ 1;
+    let before = stateOf(c);
+    let fx = c.receiveDeviceMessage(forged, 160);
+    expect([fx.rejected?.map((r) => r.code), replyOf(fx)]).toEqual([['forged'], []]);
+    expect(stateOf(c)).toBe(before);
+    // An untrusted requester: the same device under a trust store that trusts nobody.
+    const wary = createKeyshareDevice({ device: { id: 'c', suite: 1, random: seededRandom(102) }, trust: { isTrusted: () => false }, createMergeDevice: () => c.merge });
+    wary.receiveDeviceMessage(new Uint8Array(0), 155); // a first call, refused: the new wrapper takes in the merge device's messages
+    before = stateOf(wary);
+    fx = wary.receiveDeviceMessage(request, 160);
+    expect([fx.rejected, replyOf(fx)]).toEqual([undefined, ['withheld:untrusted']]);
+    expect(stateOf(wary)).toBe(before);
+    // Answered once; the same request again is a replay.
+    expect(replyOf(c.receiveDeviceMessage(request, 170))).toEqual(['answer']);
+    before = stateOf(c);
+    fx = c.receiveDeviceMessage(request, 180);
+    expect([fx.rejected?.map((r) => r.code), replyOf(fx)]).toEqual([['replayed'], []]);
+    expect(stateOf(c)).toBe(before);
   });
 
   it('a device that joined later asks explicitly for history from before its join and is refused not_a_member by every member', () => {

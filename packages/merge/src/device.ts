@@ -80,6 +80,17 @@ export interface MergeDevice extends DeviceRuntime {
   getWorldStatus(epoch: string): string | null;
   /** The held message keys of an epoch (CID string) as created, 'evicted' when retention dropped them, null when never held. */
   getEpochKeys(epoch: string): EpochKeyMaterial | 'evicted' | null;
+  /**
+   * The messages that appeared or became readable since `cursor` (0 at first), in `view()` order,
+   * and the cursor to pass next time: a layer above follows messages without rescanning them all.
+   */
+  listMessageChanges(cursor: number): MessageChanges;
+}
+
+/** Messages changed since a cursor (see MergeDevice.listMessageChanges). */
+export interface MessageChanges {
+  readonly cursor: number;
+  readonly messages: MessageView[];
 }
 
 const MAX_REJECTIONS = 1000;
@@ -125,6 +136,8 @@ class Device implements MergeDevice {
   readonly #messages = new Map<string, MessageRecord>();
   /** Unread messages by base epoch key, so a new world finds its messages without a scan. */
   readonly #unreadByBase = new Map<string, Set<MessageRecord>>();
+  /** Keys of messages in the order they appeared or became readable (a change journal; cursor = index). */
+  readonly #messageChanges: string[] = [];
   readonly #rejections: Rejection[] = [];
   readonly #rebases: RebaseRecord[] = [];
   #duty: { head: string; since: number } | null = null;
@@ -324,6 +337,12 @@ class Device implements MergeDevice {
     }
     if (this.#worlds.has(key)) return 'held';
     return this.#noWorld.get(key) ?? null;
+  }
+
+  listMessageChanges(cursor: number): MessageChanges {
+    const end = this.#messageChanges.length;
+    const from = Number.isInteger(cursor) && cursor >= 0 ? Math.min(cursor, end) : 0;
+    return { cursor: end, messages: this.#viewsOf(new Set(this.#messageChanges.slice(from, end))) };
   }
 
   getEpochKeys(epoch: string): EpochKeyMaterial | 'evicted' | null {
@@ -589,11 +608,15 @@ class Device implements MergeDevice {
     const existing = this.#messages.get(entry.key);
     if (existing) {
       // our own message: keep the plaintext recorded at send time, attach the entry
-      if (!existing.entry) this.#messages.set(entry.key, { ...existing, entry });
+      if (!existing.entry) {
+        this.#messages.set(entry.key, { ...existing, entry });
+        this.#messageChanges.push(entry.key);
+      }
       return;
     }
     const rec: MessageRecord = { entry, text: null, sender: null, reason: null };
     this.#messages.set(entry.key, rec);
+    this.#messageChanges.push(entry.key);
     const base = entry.checked.event.base;
     if (base) {
       const k = cidKey(base);
@@ -621,6 +644,7 @@ class Device implements MergeDevice {
       rec.text = out.text;
       rec.sender = out.sender;
       rec.reason = null;
+      this.#messageChanges.push(entry.key);
       const set = this.#unreadByBase.get(key);
       set?.delete(rec);
       if (set && set.size === 0) this.#unreadByBase.delete(key);
@@ -630,11 +654,17 @@ class Device implements MergeDevice {
   }
 
   #listMessages(): MessageView[] {
+    return this.#viewsOf(this.#messages.keys());
+  }
+
+  /** Views of the messages with these keys (those with an accepted event), sorted by height then key as view() lists them. */
+  #viewsOf(keys: Iterable<string>): MessageView[] {
     const ledger = this.#ledger();
     const out: { h: number; k: string; v: MessageView }[] = [];
-    for (const [k, rec] of this.#messages) {
-      const entry = rec.entry;
-      if (!entry) continue;
+    for (const k of keys) {
+      const rec = this.#messages.get(k);
+      const entry = rec?.entry;
+      if (!rec || !entry) continue;
       const base = entry.checked.event.base;
       const baseKey = base ? cidKey(base) : '';
       const epoch = ledger?.getEpoch(baseKey);

@@ -1,6 +1,6 @@
 export type { DeviceMessage, DeviceOptions, DeviceRuntime, DeviceView, Effects, EpochKeyMaterial, MessageView, RetentionPolicy, RuntimeRefusal } from './deviceApi.ts';
 export { MergeError, isMergeError, type MergeErrorCode, type Rejection } from './errors.ts';
-export { createDevice, type MergeDevice, type MergeEffects, type RebaseRecord } from './device.ts';
+export { createDevice, type MergeDevice, type MessageChanges, type MergeEffects, type RebaseRecord } from './device.ts';
 export { PublicLedger, computeCanonicalChain, computeCanonicalChainFromStore, type CanonicalChain, type LedgerEntry, type LedgerOptions, type LedgerReport } from './canonicalChain.ts';
 export { getResolutionKey, compareResolutionKeys, pickWinner, explainWin, type ResolutionKey } from './resolution.ts';
 export { LeafHeights, applyCommit, createGenesisEpoch, getIdentity, listIdentities, releasePathInputs, type PublicEpoch, type EpochChange, type ProposalRecord } from './publicState.ts';

@@ -2,7 +2,8 @@
 // whom, what was answered or withheld, which messages each device reads), refusals of forged and
 // replayed requests against the devices' real end state, determinism, and scenario parsing.
 import { describe, expect, it } from 'vitest';
-import { decodeKeyshareMessage } from '@weft/keyshare';
+import { decodeDagCborStrict } from '@weft/dag';
+import { decodeKeyshareMessage, encodeAnswererState, encodeDeviceState, encodeRequesterState, type KeyshareDevice } from '@weft/keyshare';
 import { parseScenario, ScenarioError, serializeStableReport } from '../src/index.ts';
 import type { RunResult, SimReport } from '../src/index.ts';
 import { readersOf, runScenarioFile } from './support/runFile.ts';
@@ -26,6 +27,12 @@ function wireOf(run: RunResult, from: string, to: string, type: string): Uint8Ar
   const w = run.keyshare!.wire.find((x) => x.from === from && x.to === to && x.type === type);
   if (!w) throw new Error(`no ${type} ${from}->${to}`);
   return w.bytes;
+}
+
+/** Everything keyshare holds on a device, as the bytes it would persist (equal: nothing changed). */
+function stateOf(d: KeyshareDevice): string {
+  const s = d.exportState();
+  return [encodeAnswererState(s.answerer), encodeRequesterState(s.requester), encodeDeviceState(s)].map((b) => Buffer.from(b).toString('hex')).join('/');
 }
 
 describe('scenario 8: a device that joined on one side asks for the other side\'s history (keyshare.json)', () => {
@@ -117,11 +124,16 @@ describe('scenario 8: a device that joined on one side asks for the other side\'
     const carol = run.keyshare!.runtimes.get('carol')!;
     const answered = wireOf(run, 'alice', 'carol', 'request');
     const logBefore = carol.listKeyshareLog().length;
+    const stateBefore = stateOf(carol);
     const replay = carol.receiveDeviceMessage(answered, run.endTime);
     expect(replay.rejected?.map((r) => r.code)).toEqual(['replayed']);
     expect(replay.deviceMessages ?? []).toEqual([]);
+    // One bit of the signature flipped (found by decoding: canonical key order puts `sig` mid-message).
+    const sig = (decodeDagCborStrict(answered) as Record<string, unknown>)['sig'] as Uint8Array;
+    const at = Buffer.from(answered).indexOf(Buffer.from(sig));
+    expect(at).toBeGreaterThan(0);
     const forged = answered.slice();
-    forged[forged.length - 3] = (forged[forged.length - 3] as number) ^ 0x40; // inside the signature
+    forged[at + sig.length - 1] = (forged[at + sig.length - 1] as number) ^ 0x40;
     const out = carol.receiveDeviceMessage(forged, run.endTime);
     expect(out.rejected?.map((r) => r.code)).toEqual(['forged']);
     expect(out.deviceMessages ?? []).toEqual([]);
@@ -130,6 +142,7 @@ describe('scenario 8: a device that joined on one side asks for the other side\'
       ['refused', 'replayed'],
       ['refused', 'forged'],
     ]);
+    expect(stateOf(carol)).toBe(stateBefore);
   });
 
   it('the request refused as not_a_member really came from xavier and named ny\'s epoch', async () => {
