@@ -124,8 +124,9 @@ export function processCommit(state: GroupState, message: Uint8Array | MlsMessag
 
 /**
  * Starts the path leaf's signature check of a PublicMessage commit from a member of this group and
- * epoch, else null. Only messages that pass these cheap checks get a helper-thread verify, so junk
- * for other groups or epochs costs no more than before.
+ * epoch, else null. Only messages that pass these cheap checks get an early check, so junk for other
+ * groups or epochs costs no more than before (with the node provider the verify itself runs when
+ * the verdict is collected, after the membership tag).
  */
 function startPathLeafCheck(state: GroupState, m: MlsMessage): PendingLeafSignature | null {
   if (m.wireFormat !== 'public_message') return null;

@@ -35,8 +35,10 @@ export interface PendingLeafSignature {
 }
 
 /**
- * Starts verifying a LeafNode signature (on a helper thread with the node provider) so that it
- * overlaps other work; verifyLeafNodeSignatureWith collects it. Null when the TBS cannot be encoded.
+ * Starts verifying a LeafNode signature so that a provider which shares single checks with helper
+ * threads can overlap it with other work (the node provider does not: measured, the hand-over
+ * cost more than it saved, so the verify runs when the verdict is collected); verifyLeafNodeSignatureWith
+ * collects it. Null when the TBS cannot be encoded.
  */
 export function startLeafNodeSignatureCheck(cs: CipherSuite, leaf: LeafNode, groupId: Uint8Array, leafIndex: number): PendingLeafSignature | null {
   let tbs: Uint8Array;
