@@ -11,6 +11,8 @@ import type { AnswererState } from './policy.ts';
 import type { RequesterState } from './requester.ts';
 import { decodeAnswererState, decodeRequesterState, encodeAnswererState, encodeRequesterState } from './stateCodec.ts';
 import type { KeyshareDb } from './trustStore.ts';
+// Type-only, so no runtime import cycle with the device that uses this module.
+import type { RecoveredMessage } from './keyshareDevice.ts';
 
 /** The asking state of one message this device holds (see createKeyshareDevice). */
 export interface MessageTrackRecord {
@@ -32,17 +34,7 @@ export interface MessageTrackRecord {
 }
 
 /** A message read with a forwarded key, and where the key came from (kept so it is not asked for again). */
-export interface RecoveredRecord {
-  readonly cid: string;
-  readonly epoch: string;
-  readonly text: string;
-  readonly sender: string;
-  readonly answerer: string;
-  readonly answererId: string;
-  readonly requestId: string;
-  readonly since: number;
-  readonly at: number;
-}
+export type RecoveredRecord = RecoveredMessage;
 
 /** Everything a keyshare device resumes from after a restart. */
 export interface KeyshareDeviceState {
