@@ -10,8 +10,8 @@
 // path; Update proposals travel as `proposal` events and are committed by reference, Add and
 // Remove proposals inline; a member's identity (basic credential) is unique in the group.
 
-import type { CipherSuite } from '@weft/crypto';
-import { bytesEqual, toHex } from '@weft/codec';
+import { verifyWithLabel, type CipherSuite } from '@weft/crypto';
+import { Writer, bytesEqual, encode, toHex } from '@weft/codec';
 import {
   MlsError,
   addLeaf,
@@ -33,6 +33,9 @@ import {
   validateKeyPackage,
   validateLeafNode,
   verifyFramedContentSignature,
+  writeFramedContent,
+  writeProtocolVersion,
+  writeWireFormat,
   leafIndex as toLeafIndex,
   type AuthenticatedContent,
   type FramedContent,
@@ -367,8 +370,10 @@ export function computeCommitContext(
   content: FramedContent,
   signature: Uint8Array,
   confirmationTag: Uint8Array,
+  contentBytes?: Uint8Array,
 ): { groupContext: GroupContext; interim: Uint8Array } {
-  const confirmed = computeConfirmedTranscriptHash(cs, base.interimTranscriptHash, encodeConfirmedTranscriptHashInput('public_message', content, signature));
+  const input = contentBytes === undefined ? encodeConfirmedTranscriptHashInput('public_message', content, signature) : encodeConfirmedInputFrom(contentBytes, signature);
+  const confirmed = computeConfirmedTranscriptHash(cs, base.interimTranscriptHash, input);
   const groupContext: GroupContext = {
     cipherSuite: base.groupContext.cipherSuite,
     groupId: base.groupContext.groupId,
@@ -378,6 +383,28 @@ export function computeCommitContext(
     extensions: base.groupContext.extensions,
   };
   return { groupContext, interim: computeInterimTranscriptHash(cs, confirmed, confirmationTag) };
+}
+
+/** ConfirmedTranscriptHashInput (RFC 9420 section 8.2) of a PublicMessage from its already encoded FramedContent. */
+function encodeConfirmedInputFrom(contentBytes: Uint8Array, signature: Uint8Array): Uint8Array {
+  const w = new Writer(contentBytes.length + signature.length + 8);
+  writeWireFormat(w, 'public_message');
+  w.raw(contentBytes);
+  w.opaque(signature);
+  return w.finish();
+}
+
+/**
+ * FramedContentTBS (RFC 9420 section 6.1) of a PublicMessage from a member, from its already
+ * encoded FramedContent and the serialized GroupContext: the same bytes encodeFramedContentTbs makes.
+ */
+function encodeMemberTbsFrom(contentBytes: Uint8Array, groupContext: Uint8Array): Uint8Array {
+  const w = new Writer(contentBytes.length + groupContext.length + 8);
+  writeProtocolVersion(w);
+  writeWireFormat(w, 'public_message');
+  w.raw(contentBytes);
+  w.raw(groupContext);
+  return w.finish();
 }
 
 /**
@@ -401,11 +428,22 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
   }
   const confirmationTag = msg.auth.confirmationTag;
   if (confirmationTag === null) throw invalid('invalid_commit', cid, 'the commit has no confirmation_tag');
+  // The FramedContent (UpdatePath included: large in a big group) is encoded once, for both the
+  // signature check and the confirmed transcript hash. Same bytes and the same check as
+  // verifyFramedContentSignature (sender is a member, checked above).
+  let contentBytes: Uint8Array;
   try {
-    verifyFramedContentSignature(cs, base.groupContextBytes, { wireFormat: 'public_message', content, auth: msg.auth }, member.signatureKey);
+    contentBytes = encode((w) => writeFramedContent(w, content));
   } catch (e) {
     throw invalid('invalid_commit', cid, 'commit signature', e);
   }
+  let signatureOk: boolean;
+  try {
+    signatureOk = verifyWithLabel(cs, member.signatureKey, 'FramedContentTBS', encodeMemberTbsFrom(contentBytes, base.groupContextBytes), msg.auth.signature);
+  } catch {
+    signatureOk = false; // a malformed key or signature is just as invalid
+  }
+  if (!signatureOk) throw invalid('invalid_commit', cid, 'commit signature', new MlsError('signature_invalid', 'the FramedContent signature does not verify'));
   const commit = content.commit;
   if (commit.path === null) throw invalid('path_required', cid, 'Weft commits always carry an UpdatePath');
   const resolved: ResolvedProposal[] = [];
@@ -438,7 +476,7 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
     if (e instanceof MergeError) throw e;
     throw invalid('invalid_commit', cid, 'commit fails MLS validation', e);
   }
-  const { groupContext, interim } = computeCommitContext(cs, base, merged, content, msg.auth.signature, confirmationTag);
+  const { groupContext, interim } = computeCommitContext(cs, base, merged, content, msg.auth.signature, confirmationTag, contentBytes);
   const n = merged.leafCount;
   const gone = applied.removes.map((r) => [r.leaf, null] as const);
   const added = applied.adds.map((a) => [a.leaf, height] as const);
