@@ -17,6 +17,7 @@ import {
   type RetiredEpoch,
 } from '@weft/tree';
 import * as dagCbor from '@ipld/dag-cbor';
+import { CID as CidValue } from 'multiformats/cid';
 import {
   createAnswererState,
   createDefaultPolicy,
@@ -200,3 +201,14 @@ export function requesterDeps(w: World, me: Device, over: { membership?: Members
 
 export const freshAnswerer = createAnswererState;
 export const freshRequester = createRequesterState;
+
+/** A comparable picture of any state: maps, bytes and CIDs made plain. */
+export function snapshot(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v instanceof Map) return { map: [...v.entries()] };
+    if (v instanceof Uint8Array) return `bytes:${toHex(v)}`;
+    const cid = CidValue.asCID(v);
+    if (cid) return `cid:${cid.toString()}`;
+    return v;
+  });
+}

@@ -37,6 +37,7 @@ import {
   freshAnswerer,
   freshRequester,
   requesterDeps,
+  snapshot,
   trustOf,
   type HeldMessage,
   type World,
@@ -47,16 +48,6 @@ const T0 = 1_000_000;
 const messageOf = (cid: CID): Uint8Array | null => w.messages.get(cid.toString()) ?? null;
 const refs = (msgs: readonly HeldMessage[]) => msgs.map((m) => createMessageRef(cs, m.cid, m.bytes));
 
-/** A comparable picture of any state: maps, bytes and CIDs made plain. */
-function snapshot(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v instanceof Map) return { map: [...v.entries()] };
-    if (v instanceof Uint8Array) return `bytes:${toHex(v)}`;
-    const cid = CID.asCID(v);
-    if (cid) return `cid:${cid.toString()}`;
-    return v;
-  });
-}
 
 function refusal(f: () => unknown): KeyshareErrorCode {
   try {

@@ -17,20 +17,11 @@ import {
   tickRequester,
   type RequesterStep,
 } from '../src/index.ts';
-import { answererDeps, buildWorld, cs, freshAnswerer, freshRequester, requesterDeps, type HeldMessage } from './fixture.ts';
+import { answererDeps, buildWorld, cs, freshAnswerer, freshRequester, requesterDeps, type HeldMessage, snapshot } from './fixture.ts';
 
 const w = buildWorld();
 const T0 = 2_000_000;
 
-function snapshot(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v instanceof Map) return { map: [...v.entries()] };
-    if (v instanceof Uint8Array) return `bytes:${toHex(v)}`;
-    const cid = CID.asCID(v);
-    if (cid) return `cid:${cid.toString()}`;
-    return v;
-  });
-}
 
 describe('state snapshots', () => {
   it('round-trip an answerer and a requester with open, answered and withheld requests', () => {
