@@ -24,6 +24,8 @@ const HISTORY = Number(process.env['WEFT_BENCH_HEAL_HISTORY'] ?? 100_000);
 const PARTS = new Set((process.env['WEFT_BENCH_HEAL_PARTS'] ?? 'heal,ingest').split(','));
 /** At most this many devices are replayed in isolation (the rule below usually stops far earlier). */
 const MAX_REPLAYS = Number(process.env['WEFT_BENCH_HEAL_MAX_REPLAYS'] ?? 40);
+/** Measured passes per isolated replay (after one warm-up pass); the figure is their median. */
+const REPLAY_PASSES = Number(process.env['WEFT_BENCH_HEAL_REPLAY_PASSES'] ?? 3);
 
 interface HealFigures {
   /** CPU ms per device since the heal, measured inside the shared simulator process. */
@@ -255,6 +257,7 @@ async function replaySlowest(scenario: Scenario, seed: number, rec: RecordedRun)
       ...(scenario.retention ? { retention: scenario.retention } : {}),
       calls,
       measureFrom: measureFrom < 0 ? calls.length : measureFrom,
+      passes: REPLAY_PASSES,
     });
     const expected = rec.run.published.filter((p) => p.author === d.id).map((p) => p.cid);
     const view = rec.run.devices[d.i]!.view;
@@ -266,11 +269,11 @@ async function replaySlowest(scenario: Scenario, seed: number, rec: RecordedRun)
     maxIsolated = Math.max(maxIsolated, out.cpuMs);
     const sharedCalls = records.slice(measureFrom).map((r) => r.cpuMs ?? 0);
     const sharedGc = records.slice(measureFrom).reduce((n, r) => n + gcInside(rec.gc, r.wallStart, r.wallEnd).ms, 0);
-    table.push([d.id, d.shared.toFixed(1), sharedGc.toFixed(1), Math.max(...sharedCalls).toFixed(1), out.cpuMs.toFixed(1), out.coldCpuMs.toFixed(1), out.gcMs.toFixed(1), out.slowestCallMs.toFixed(1), `${expected.length} same, same exporter`]);
+    table.push([d.id, d.shared.toFixed(1), sharedGc.toFixed(1), Math.max(...sharedCalls).toFixed(1), out.cpuMs.toFixed(1), out.passesCpuMs.map((x) => x.toFixed(0)).join(' '), out.coldCpuMs.toFixed(1), out.gcMs.toFixed(1), out.slowestCallMs.toFixed(1), `${expected.length} same, same exporter`]);
   }
   printTable(
     'heal: slowest devices replayed in isolation (own process and heap), CPU ms since the heal',
-    ['device', 'shared', 'shared: GC pauses in its calls (wall)', 'shared: slowest call', 'isolated (verdict)', 'isolated, cold code', 'isolated: GC pauses (wall)', 'isolated: slowest call', 'published CIDs'],
+    ['device', 'shared', 'shared: GC pauses in its calls (wall)', 'shared: slowest call', 'isolated (verdict: median pass)', 'isolated passes', 'isolated, cold code', 'isolated: GC pauses (wall)', 'isolated: slowest call', 'published CIDs'],
     table,
   );
   return verdict;
