@@ -271,6 +271,11 @@ async function replaySlowest(scenario: Scenario, seed: number, rec: RecordedRun)
     const sharedGc = records.slice(measureFrom).reduce((n, r) => n + gcInside(rec.gc, r.wallStart, r.wallEnd).ms, 0);
     table.push([d.id, d.shared.toFixed(1), sharedGc.toFixed(1), Math.max(...sharedCalls).toFixed(1), out.cpuMs.toFixed(1), out.passesCpuMs.map((x) => x.toFixed(0)).join(' '), out.coldCpuMs.toFixed(1), out.gcMs.toFixed(1), out.slowestCallMs.toFixed(1), `${expected.length} same, same exporter`]);
   }
+  const shared = Math.max(...rec.run.devices.map((d) => d.cpuMsSinceHeal));
+  console.log(
+    `verdict CPU/device: max over all ${verdict.length} devices of the isolated figure where replayed (${table.length} devices), else the shared one: ${Math.max(...verdict).toFixed(1)} ms ` +
+      `(shared-process max ${shared.toFixed(1)} ms). Isolated, because a real device runs in a process of its own; in the shared process a call also pays for collecting the other devices' garbage.`,
+  );
   printTable(
     'heal: slowest devices replayed in isolation (own process and heap), CPU ms since the heal',
     ['device', 'shared', 'shared: GC pauses in its calls (wall)', 'shared: slowest call', 'isolated (verdict: median pass)', 'isolated passes', 'isolated, cold code', 'isolated: GC pauses (wall)', 'isolated: slowest call', 'published CIDs'],
