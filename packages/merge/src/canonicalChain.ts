@@ -120,6 +120,8 @@ export class PublicLedger {
   readonly #rejected = new Set<string>();
   cs: CipherSuite | null = null;
   maxHeight = 0;
+  /** Valid commits accepted so far (what is derived from commits alone may be cached on it). */
+  #commitCount = 0;
   readonly #resolveSuite: SuiteResolver;
   readonly #keepPathInputs: boolean;
   #proposalByRef = new Map<string, ProposalRecord>();
@@ -136,6 +138,11 @@ export class PublicLedger {
   get head(): PublicEpoch | null {
     const k = this.chain[this.chain.length - 1];
     return k === undefined ? null : (this.epochs.get(k) ?? null);
+  }
+
+  /** Number of valid commits accepted so far: changes whenever anything derived from commits may change. */
+  get commitCount(): number {
+    return this.#commitCount;
   }
 
   /** Public epoch of `key`, if valid and known. */
@@ -295,6 +302,7 @@ export class PublicLedger {
       this.#checkResolves(epoch, label);
       if (!this.#keepPathInputs) releasePathInputs(epoch);
       this.epochs.set(entry.key, epoch);
+      this.#commitCount++;
       const kids = this.childrenByBase.get(base.key) ?? [];
       kids.push(entry.key);
       this.childrenByBase.set(base.key, kids);

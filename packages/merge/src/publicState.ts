@@ -11,7 +11,7 @@
 // Remove proposals inline; a member's identity (basic credential) is unique in the group.
 
 import { verifyWithLabel, type CipherSuite } from '@weft/crypto';
-import { Writer, bytesEqual, encode, toHex } from '@weft/codec';
+import { Writer, bytesEqual, toHex, varintSize } from '@weft/codec';
 import {
   MlsError,
   addLeaf,
@@ -33,7 +33,6 @@ import {
   validateKeyPackage,
   validateLeafNode,
   verifyFramedContentSignature,
-  writeFramedContent,
   writeProtocolVersion,
   writeWireFormat,
   leafIndex as toLeafIndex,
@@ -179,6 +178,25 @@ function decodePublic(body: Uint8Array, cid: string, code: 'invalid_commit' | 'i
     if (e instanceof MergeError) throw e;
     throw invalid(code, cid, 'body does not decode as an MLSMessage', e);
   }
+}
+
+/** Encoded size of an opaque<V> field holding `b`. */
+function opaqueSize(b: Uint8Array): number {
+  return varintSize(b.length) + b.length;
+}
+
+/**
+ * The FramedContent of a PublicMessage MLSMessage `body` as its bytes were received: after the
+ * 4-byte MLSMessage header (version, wire_format), before the auth data and membership tag. The
+ * strict decoder read exactly these bytes as `msg.content` (minimal varints, nothing left over),
+ * so they are the bytes writeFramedContent makes of it, got without encoding the content (with
+ * its UpdatePath, large in a big group) a second time.
+ */
+function sliceFramedContent(body: Uint8Array, msg: PublicMessage): Uint8Array {
+  let tail = opaqueSize(msg.auth.signature);
+  if (msg.auth.confirmationTag !== null) tail += opaqueSize(msg.auth.confirmationTag);
+  if (msg.membershipTag !== null) tail += opaqueSize(msg.membershipTag);
+  return body.subarray(4, body.length - tail);
 }
 
 /** Public epoch 0 from a genesis event whose body is the creator's KeyPackage (MLSMessage). */
@@ -339,10 +357,18 @@ export function readProposalEvent(cs: CipherSuite, base: PublicEpoch, checked: C
       if (!member || checked.event.author.leaf !== leaf || !bytesEqual(member.signatureKey, checked.event.author.key)) {
         throw invalid('not_member', cid, `the proposer is not the member at leaf ${leaf} of the base epoch`);
       }
-      verifyFramedContentSignature(cs, base.groupContextBytes, ac, member.signatureKey);
+      // Signature and ProposalRef over the received bytes (see sliceFramedContent): the same
+      // bytes verifyFramedContentSignature and computeProposalRef would encode.
+      const body = checked.event.body;
+      const contentBytes = sliceFramedContent(body, msg);
+      if (!verifyMemberSignature(cs, member.signatureKey, contentBytes, base.groupContextBytes, msg.auth.signature)) {
+        throw new MlsError('signature_invalid', 'the FramedContent signature does not verify');
+      }
       validateLeafNode(cs, base.tree, p.leafNode, { groupId: base.groupContext.groupId, source: 'update', leafIndex: toLeafIndex(leaf), groupContextExtensions: base.groupContext.extensions });
       if (getIdentity(p.leafNode) !== getIdentity(member)) throw new MlsError('credential_invalid', 'an Update may not change identity');
-      return { key: cidKey(checked.cid), base: base.key, height, senderLeaf: leaf, proposal: p, ref: computeProposalRef(cs, msg) };
+      // AuthenticatedContent = wire_format || content || auth: the body without version and membership tag.
+      const authenticated = body.subarray(2, body.length - (msg.membershipTag === null ? 0 : opaqueSize(msg.membershipTag)));
+      return { key: cidKey(checked.cid), base: base.key, height, senderLeaf: leaf, proposal: p, ref: toHex(makeProposalRef(cs, authenticated)) };
     }
     if (content.sender.senderType === 'new_member_proposal' && p.proposalType === 'add') {
       const kp = p.keyPackage;
@@ -407,6 +433,15 @@ function encodeMemberTbsFrom(contentBytes: Uint8Array, groupContext: Uint8Array)
   return w.finish();
 }
 
+/** True when `signature` is the member's FramedContentTBS signature over these content bytes; false for a malformed key or signature too. */
+function verifyMemberSignature(cs: CipherSuite, key: Uint8Array, contentBytes: Uint8Array, groupContextBytes: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return verifyWithLabel(cs, key, 'FramedContentTBS', encodeMemberTbsFrom(contentBytes, groupContextBytes), signature);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Validates a `commit` event publicly against its base epoch and returns the new epoch. Checks:
  * PublicMessage commit for the base group and epoch, author = member at its leaf, FramedContent
@@ -428,22 +463,11 @@ export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: Checked
   }
   const confirmationTag = msg.auth.confirmationTag;
   if (confirmationTag === null) throw invalid('invalid_commit', cid, 'the commit has no confirmation_tag');
-  // The FramedContent (UpdatePath included: large in a big group) is encoded once, for both the
-  // signature check and the confirmed transcript hash. Same bytes and the same check as
-  // verifyFramedContentSignature (sender is a member, checked above).
-  let contentBytes: Uint8Array;
-  try {
-    contentBytes = encode((w) => writeFramedContent(w, content));
-  } catch (e) {
-    throw invalid('invalid_commit', cid, 'commit signature', e);
-  }
-  let signatureOk: boolean;
-  try {
-    signatureOk = verifyWithLabel(cs, member.signatureKey, 'FramedContentTBS', encodeMemberTbsFrom(contentBytes, base.groupContextBytes), msg.auth.signature);
-  } catch {
-    signatureOk = false; // a malformed key or signature is just as invalid
-  }
-  if (!signatureOk) throw invalid('invalid_commit', cid, 'commit signature', new MlsError('signature_invalid', 'the FramedContent signature does not verify'));
+  // The FramedContent bytes (UpdatePath included: large in a big group) serve both the signature
+  // check and the confirmed transcript hash, taken from the body rather than encoded again (see
+  // sliceFramedContent). Same check as verifyFramedContentSignature (sender is a member, checked above).
+  const contentBytes = sliceFramedContent(ev.body, msg);
+  if (!verifyMemberSignature(cs, member.signatureKey, contentBytes, base.groupContextBytes, msg.auth.signature)) throw invalid('invalid_commit', cid, 'commit signature', new MlsError('signature_invalid', 'the FramedContent signature does not verify'));
   const commit = content.commit;
   if (commit.path === null) throw invalid('path_required', cid, 'Weft commits always carry an UpdatePath');
   const resolved: ResolvedProposal[] = [];

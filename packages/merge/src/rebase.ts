@@ -60,10 +60,27 @@ export function hasRebaseWork(i: RebaseIntents): boolean {
   return i.removes.length > 0 || i.adds.length > 0 || i.rejoins.length > 0 || i.updates.length > 0;
 }
 
-/** Computes the open intents at the canonical head of `ledger`. */
-export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null {
-  const head = ledger.head;
-  if (!head) return null;
+/** The intents read from the losing commits: they change only when a commit arrives. */
+interface LoserIntents {
+  readonly head: string;
+  readonly commits: number;
+  readonly removes: ReadonlyMap<string, OpenRemove>;
+  readonly adds: ReadonlyMap<string, OpenAdd>;
+  readonly stale: ReadonlyMap<string, StaleUpdater>;
+  readonly unsettled: readonly string[];
+  /** Every member of the head is removed on some branch. */
+  readonly everyoneRemoved: boolean;
+}
+
+/**
+ * Last LoserIntents per ledger. A heal delivers dozens of Update proposals one by one after the
+ * commits, and each asks for the intents again; only the proposal part needs recomputing then.
+ */
+const loserMemo = new WeakMap<PublicLedger, LoserIntents>();
+
+function readLoserIntents(ledger: PublicLedger, head: PublicEpoch): LoserIntents {
+  const memo = loserMemo.get(ledger);
+  if (memo && memo.head === head.key && memo.commits === ledger.commitCount) return memo;
   const removes = new Map<string, OpenRemove>();
   const adds = new Map<string, OpenAdd>();
   const stale = new Map<string, StaleUpdater>();
@@ -95,6 +112,19 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     }
   }
   for (const id of removes.keys()) stale.delete(id);
+  const everyoneRemoved = head.leafOf.size > 0 && [...head.leafOf.keys()].every((id) => removes.has(id));
+  const out: LoserIntents = { head: head.key, commits: ledger.commitCount, removes, adds, stale, unsettled, everyoneRemoved };
+  loserMemo.set(ledger, out);
+  return out;
+}
+
+/** Computes the open intents at the canonical head of `ledger`. */
+export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null {
+  const head = ledger.head;
+  if (!head) return null;
+  const losing = readLoserIntents(ledger, head);
+  const { removes, adds } = losing;
+  const stale = new Map(losing.stale);
   const rejoins = new Map<string, ProposalRecord>();
   const updates = new Map<number, ProposalRecord>();
   const props = [...ledger.getProposals(head.key)].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
@@ -113,7 +143,7 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     if (leaf !== undefined) updates.delete(leaf);
     stale.delete(r);
   }
-  const everyoneRemoved = head.leafOf.size > 0 && [...head.leafOf.keys()].every((id) => removes.has(id));
+  const everyoneRemoved = losing.everyoneRemoved;
   return {
     head: head.key,
     closed: everyoneRemoved && adds.size === 0,
@@ -123,7 +153,7 @@ export function computeRebaseIntents(ledger: PublicLedger): RebaseIntents | null
     staleUpdaters: [...stale.values()],
     rejoins: [...rejoins.values()],
     updates: [...updates.values()],
-    unsettled,
+    unsettled: [...losing.unsettled],
   };
 }
 

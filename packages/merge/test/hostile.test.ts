@@ -52,6 +52,29 @@ describe('hostile input', () => {
     expect(net.get('a').listRejections().at(-1)?.detail).toBe('signature_invalid');
   });
 
+  it('a commit whose signed content was altered after signing (first and last content bytes) is rejected with invalid_commit', () => {
+    const { net, commit } = setup();
+    // authenticated_data sits near the start of the FramedContent, the last path ciphertext at its end.
+    const alter = (edit: 'start' | 'end'): Uint8Array =>
+      rewrap(commit, 'c', (e) => {
+        const m = decodeMlsMessage(e.body);
+        if (m.wireFormat !== 'public_message' || m.publicMessage.content.contentType !== 'commit') throw new Error('unexpected');
+        const content = m.publicMessage.content;
+        const path = content.commit.path;
+        const last = path?.nodes.at(-1)?.encryptedPathSecret.at(-1);
+        if (!path || !last) throw new Error('expected a path with ciphertexts');
+        const ciphertext = last.ciphertext.slice();
+        ciphertext[ciphertext.length - 1] = (ciphertext[ciphertext.length - 1] as number) ^ 1;
+        const nodes = path.nodes.map((n, i) => (i < path.nodes.length - 1 ? n : { ...n, encryptedPathSecret: n.encryptedPathSecret.map((c, j) => (j < n.encryptedPathSecret.length - 1 ? c : { ...c, ciphertext })) }));
+        const altered = edit === 'start' ? { ...content, authenticatedData: Uint8Array.of(1) } : { ...content, commit: { ...content.commit, path: { ...path, nodes } } };
+        return { body: encodeMlsMessage({ wireFormat: 'public_message', publicMessage: { ...m.publicMessage, content: altered } }) };
+      });
+    for (const edit of ['start', 'end'] as const) {
+      expectRejectedEverywhere(net, alter(edit), 'invalid_commit');
+      expect(net.get('a').listRejections().at(-1)?.detail, edit).toBe('signature_invalid');
+    }
+  });
+
   it('a commit whose resolves names its own base (an ancestor) is rejected with bogus_resolves', () => {
     const { net, commit } = setup();
     expectRejectedEverywhere(net, rewrap(commit, 'c', (e) => ({ resolves: [e.base as NonNullable<DagEvent['base']>] })), 'bogus_resolves');

@@ -15,7 +15,7 @@ export {
 } from './scenario.ts';
 export type { Engine, DeviceFactory } from './engine.ts';
 export type { PublicResolver, PublicResolution, ForkDecision } from './resolver.ts';
-export { runScenario, type RunOptions, type RunResult, type DeviceOutcome, type SentMessage, type OperationRecord, type PublishedEvent } from './runner.ts';
+export { runScenario, type RunOptions, type RunResult, type DeviceOutcome, type SentMessage, type OperationRecord, type PublishedEvent, type DeviceCall, type DeviceCallRecord } from './runner.ts';
 export { checkConvergence, checkNoLostMessages, checkRemoveWins, listRemovals, getCanonical, KEYSHARE_REASONS, type InvariantResult, type UnreadMessage, type Removal } from './invariants.ts';
 export { buildReport, formatReport, serializeStableReport, labelEvents, type SimReport, type ForkReport, type RebaseReport, type MessageReport } from './report.ts';
 export { drawDagSvg } from './dagSvg.ts';

@@ -3,6 +3,7 @@
 // collects everything the report and the invariant checks need. No wall clock decides anything:
 // process.cpuUsage() only measures the CPU time devices spend, which is reported, never used.
 
+import { performance } from 'node:perf_hooks';
 import { createSuiteResolver, decodeEvent, DagSync, openMemoryStore } from '@weft/dag';
 import type { CID, EventBlock, EventKind } from '@weft/dag';
 import type { ProviderName } from '@weft/crypto';
@@ -26,6 +27,37 @@ export interface RunOptions {
   readonly provider?: ProviderName;
   /** Receives one line per step and per device error, for debugging. */
   readonly trace?: (line: string) => void;
+  /** Receives every call the runner makes into a device, with its arguments and its cost (benchmarks replay and audit devices with it). */
+  readonly onDeviceCall?: (record: DeviceCallRecord) => void;
+}
+
+/** One call into a device runtime, with the arguments needed to replay it on a fresh device. */
+export type DeviceCall =
+  | { readonly method: 'createKeyPackage' }
+  | { readonly method: 'offerKeyPackage'; readonly keyPackage: Uint8Array }
+  | { readonly method: 'createGroup'; readonly now: number }
+  | { readonly method: 'add'; readonly keyPackages: readonly Uint8Array[]; readonly now: number }
+  | { readonly method: 'remove'; readonly identities: readonly string[]; readonly now: number }
+  | { readonly method: 'update'; readonly now: number }
+  | { readonly method: 'send'; readonly text: string; readonly now: number }
+  | { readonly method: 'ingest'; readonly event: Uint8Array; readonly now: number }
+  | { readonly method: 'tick'; readonly now: number }
+  /** A call made through a keyshare layer (not replayable from the record alone). */
+  | { readonly method: 'keyshare'; readonly what: string };
+
+/** A device call as the runner saw it: what, when, and the CPU it was charged. */
+export interface DeviceCallRecord {
+  readonly device: string;
+  readonly call: DeviceCall;
+  /** Simulated ms of the call. */
+  readonly at: number;
+  /** CPU ms charged to the device for it (absent for the uncharged setup calls: KeyPackage directory). */
+  readonly cpuMs?: number;
+  /** Heal steps and device returns before the call (RunResult.heals.length at the call). */
+  readonly heals: number;
+  /** performance.now() at the start and end of the call (to line it up with GC entries). */
+  readonly wallStart: number;
+  readonly wallEnd: number;
 }
 
 /** An event a device published. */
@@ -188,11 +220,25 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const host = (id: string): DeviceHost => hosts.get(id)!;
   // The KeyPackage directory (for re-adds by rebase commits): one KeyPackage of every device, known
   // to every other device; each add operation's fresh KeyPackages replace the entries.
+  const onDeviceCall = options.onDeviceCall;
+  /** Hands an uncharged setup call to onDeviceCall (only when someone listens). */
+  const recordSetup = (h: DeviceHost, call: DeviceCall, run: () => void): void => {
+    if (!onDeviceCall) return run();
+    const wallStart = performance.now();
+    run();
+    onDeviceCall({ device: h.id, call, at: scheduler.now, heals: heals.length, wallStart, wallEnd: performance.now() });
+  };
   const publishKeyPackage = (owner: string, kp: Uint8Array): void => {
-    for (const h of hosts.values()) if (h.id !== owner) h.runtime.offerKeyPackage?.(kp);
+    for (const h of hosts.values()) {
+      if (h.id !== owner && h.runtime.offerKeyPackage) recordSetup(h, { method: 'offerKeyPackage', keyPackage: kp }, () => h.runtime.offerKeyPackage?.(kp));
+    }
   };
   if ([...hosts.values()].some((h) => h.runtime.offerKeyPackage !== undefined)) {
-    for (const h of hosts.values()) publishKeyPackage(h.id, h.runtime.createKeyPackage());
+    for (const h of hosts.values()) {
+      let kp: Uint8Array | undefined;
+      recordSetup(h, { method: 'createKeyPackage' }, () => (kp = h.runtime.createKeyPackage()));
+      if (kp) publishKeyPackage(h.id, kp);
+    }
   }
 
   const sites = new Map<string, Site>();
@@ -222,7 +268,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       linkProfile: (a, b) => net.linkProfile(a, b),
       deviceLatency: scenario.network.deviceLatency,
       isOnline: (device) => host(device).online,
-      callDevice: (device, what, fn) => void call(host(device), what, fn),
+      callDevice: (device, what, fn) => void call(host(device), { method: 'keyshare', what }, fn),
     },
     scenario.sites,
   );
@@ -250,7 +296,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         return;
       }
       h.see(block.cid.toString(), ++sequence);
-      call(h, 'ingest', () => h.runtime.ingest(block.bytes, scheduler.now));
+      call(h, { method: 'ingest', event: block.bytes, now: scheduler.now }, () => h.runtime.ingest(block.bytes, scheduler.now));
     });
   };
   const wake = (h: DeviceHost, at: number): void => {
@@ -258,13 +304,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     h.wakes.add(at);
     scheduler.schedule(at, `tick ${h.id}`, () => {
       h.wakes.delete(at);
-      call(h, 'tick', () => h.runtime.tick(scheduler.now));
+      call(h, { method: 'tick', now: scheduler.now }, () => h.runtime.tick(scheduler.now));
     });
   };
 
   /** Runs one engine call, charging its CPU time to the device; returns false when it threw. */
-  const call = (h: DeviceHost, what: string, fn: () => Effects, op?: OperationRecord, opIndex?: number): boolean => {
+  const call = (h: DeviceHost, recorded: DeviceCall, fn: () => Effects, op?: OperationRecord, opIndex?: number): boolean => {
+    const what = recorded.method === 'keyshare' ? recorded.what : recorded.method === 'createGroup' ? 'create' : recorded.method;
     let effects: Effects;
+    const wallStart = onDeviceCall ? performance.now() : 0;
     const t0 = cpuNow();
     try {
       effects = fn();
@@ -275,7 +323,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       trace(`! ${h.id} ${what}: ${msg}`);
       return false;
     } finally {
-      h.cpuMs += cpuNow() - t0;
+      const spent = cpuNow() - t0;
+      h.cpuMs += spent;
+      onDeviceCall?.({ device: h.id, call: recorded, at: scheduler.now, cpuMs: spent, heals: heals.length, wallStart, wallEnd: performance.now() });
     }
     for (const bytes of effects.publish) {
       const checked = decodeEvent(bytes);
@@ -375,35 +425,44 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const opIndex = operations.push(op) - 1;
     switch (step.do) {
       case 'create':
-        call(h, 'create', () => h.runtime.createGroup(now), op, opIndex);
+        call(h, { method: 'createGroup', now }, () => h.runtime.createGroup(now), op, opIndex);
         return;
       case 'add': {
         const kps: Uint8Array[] = [];
         for (const m of step.members) {
           const mh = host(m);
+          const wallStart = onDeviceCall ? performance.now() : 0;
           const t0 = cpuNow();
+          let kp: Uint8Array;
           try {
-            const kp = mh.runtime.createKeyPackage();
-            kps.push(kp);
-            publishKeyPackage(m, kp);
+            kp = mh.runtime.createKeyPackage();
           } catch (e) {
             op.error = `createKeyPackage(${m}): ${e instanceof Error ? e.message : String(e)}`;
             return;
           } finally {
-            mh.cpuMs += cpuNow() - t0;
+            const spent = cpuNow() - t0;
+            mh.cpuMs += spent;
+            onDeviceCall?.({ device: mh.id, call: { method: 'createKeyPackage' }, at: now, cpuMs: spent, heals: heals.length, wallStart, wallEnd: performance.now() });
+          }
+          kps.push(kp);
+          try {
+            publishKeyPackage(m, kp); // charged to the devices it is offered to, not to m
+          } catch (e) {
+            op.error = `offerKeyPackage(${m}): ${e instanceof Error ? e.message : String(e)}`;
+            return;
           }
         }
-        call(h, 'add', () => h.runtime.add(kps, now), op, opIndex);
+        call(h, { method: 'add', keyPackages: kps, now }, () => h.runtime.add(kps, now), op, opIndex);
         return;
       }
       case 'remove':
-        call(h, 'remove', () => h.runtime.remove([...step.members], now), op, opIndex);
+        call(h, { method: 'remove', identities: [...step.members], now }, () => h.runtime.remove([...step.members], now), op, opIndex);
         return;
       case 'update':
-        call(h, 'update', () => h.runtime.update(now), op, opIndex);
+        call(h, { method: 'update', now }, () => h.runtime.update(now), op, opIndex);
         return;
       case 'send':
-        call(h, 'send', () => h.runtime.send(step.text, now), op, opIndex);
+        call(h, { method: 'send', text: step.text, now }, () => h.runtime.send(step.text, now), op, opIndex);
         return;
       case 'ask': {
         const target = messages.find((m) => m.label === step.message);
@@ -411,7 +470,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           op.error = !keyshare ? 'keyshare is off' : `no message "${step.message}" was sent`;
           return;
         }
-        call(h, 'ask', () => keyshare.ask(h.id, target.cid, now), op, opIndex);
+        call(h, { method: 'keyshare', what: 'ask' }, () => keyshare.ask(h.id, target.cid, now), op, opIndex);
         return;
       }
     }
