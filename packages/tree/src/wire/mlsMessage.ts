@@ -1,5 +1,6 @@
 import { decode, encode, type Reader, type Writer } from '@weft/codec';
-import { readProtocolVersion, readWireFormat, writeProtocolVersion, writeWireFormat } from './enums.ts';
+import { opaqueSize, putOpaque, putU64 } from './byteLayout.ts';
+import { contentTypeToNumber, MLS10, readProtocolVersion, readWireFormat, wireFormatToNumber, writeProtocolVersion, writeWireFormat } from './enums.ts';
 import { readPublicMessage, writePublicMessage, type PublicMessage } from './framedContent.ts';
 import { readGroupInfo, writeGroupInfo, type GroupInfo } from './groupInfo.ts';
 import { readKeyPackage, writeKeyPackage, type KeyPackage } from './keyPackage.ts';
@@ -53,6 +54,24 @@ export function readMlsMessage(r: Reader): MlsMessage {
 /** TLS encoding of an MLSMessage. */
 export function encodeMlsMessage(m: MlsMessage): Uint8Array {
   return encode((w) => writeMlsMessage(w, m));
+}
+
+/** encodeMlsMessage of a PrivateMessage, written straight into a buffer of the exact size (the per-message path). */
+export function encodePrivateMlsMessage(m: PrivateMessage): Uint8Array {
+  const out = new Uint8Array(
+    4 + opaqueSize(m.groupId.length) + 8 + 1 + opaqueSize(m.authenticatedData.length) + opaqueSize(m.encryptedSenderData.length) + opaqueSize(m.ciphertext.length),
+  );
+  const wire = wireFormatToNumber('private_message');
+  out[0] = MLS10 >> 8;
+  out[1] = MLS10 & 0xff;
+  out[2] = wire >> 8;
+  out[3] = wire & 0xff;
+  let o = putU64(out, putOpaque(out, 4, m.groupId), m.epoch);
+  out[o++] = contentTypeToNumber(m.contentType);
+  o = putOpaque(out, o, m.authenticatedData);
+  o = putOpaque(out, o, m.encryptedSenderData);
+  putOpaque(out, o, m.ciphertext);
+  return out;
 }
 
 /** Strictly decodes an MLSMessage. */
