@@ -9,13 +9,13 @@ import { MlsError } from '../errors.ts';
 import { opaqueSize, putOpaque, putU32 } from '../wire/byteLayout.ts';
 import { contentTypeToNumber, MLS10, wireFormatToNumber, writeProtocolVersion, writeWireFormat, type ContentType, type WireFormat } from '../wire/enums.ts';
 import type { FramingContext } from './framingContext.ts';
-import { writeFramedContent, type AuthenticatedContent, type FramedContent } from '../wire/framedContent.ts';
+import { framedContentCapacity, writeFramedContent, type AuthenticatedContent, type FramedContent } from '../wire/framedContent.ts';
 
 const LABEL = 'FramedContentTBS';
 
 /** Serialized FramedContentTBS; `groupContext` is the serialized GroupContext (cached per epoch). */
 export function encodeFramedContentTbs(wireFormat: WireFormat, content: FramedContent, groupContext: Uint8Array): Uint8Array {
-  const w = new Writer(256 + groupContext.length);
+  const w = new Writer(framedContentCapacity(content, 4 + groupContext.length));
   writeProtocolVersion(w);
   writeWireFormat(w, wireFormat);
   writeFramedContent(w, content);

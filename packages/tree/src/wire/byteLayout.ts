@@ -4,7 +4,7 @@
 // header and copies the result out again. The bytes are the Writer's, field for field (tests
 // compare the two encodings).
 
-import { CodecError, varintSize } from '@weft/codec';
+import { CodecError, varintSize, type Reader } from '@weft/codec';
 
 /** Size of `opaque data<V>` holding `length` bytes. */
 export function opaqueSize(length: number): number {
@@ -66,4 +66,15 @@ export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let o = 0;
   for (const p of parts) o = putRaw(out, o, p);
   return out;
+}
+
+/**
+ * Runs `read` and also returns the bytes it consumed, as a view into the reader's input (no copy):
+ * two zero-length reads mark where the value starts and ends.
+ */
+export function readWithBytes<T>(r: Reader, read: (r: Reader) => T): [T, Uint8Array] {
+  const start = r.raw(0);
+  const value = read(r);
+  const end = r.raw(0);
+  return [value, new Uint8Array(start.buffer, start.byteOffset, end.byteOffset - start.byteOffset)];
 }

@@ -1,7 +1,7 @@
-import { decode, encode, type Reader, type Writer } from '@weft/codec';
+import { decode, Writer, type Reader } from '@weft/codec';
 import { opaqueSize, putOpaque, putU64 } from './byteLayout.ts';
 import { contentTypeToNumber, MLS10, readProtocolVersion, readWireFormat, wireFormatToNumber, writeProtocolVersion, writeWireFormat } from './enums.ts';
-import { readPublicMessage, writePublicMessage, type PublicMessage } from './framedContent.ts';
+import { framedContentCapacity, readPublicMessage, writePublicMessage, type PublicMessage } from './framedContent.ts';
 import { readGroupInfo, writeGroupInfo, type GroupInfo } from './groupInfo.ts';
 import { readKeyPackage, writeKeyPackage, type KeyPackage } from './keyPackage.ts';
 import { readPrivateMessage, writePrivateMessage, type PrivateMessage } from './privateMessage.ts';
@@ -53,7 +53,10 @@ export function readMlsMessage(r: Reader): MlsMessage {
 
 /** TLS encoding of an MLSMessage. */
 export function encodeMlsMessage(m: MlsMessage): Uint8Array {
-  return encode((w) => writeMlsMessage(w, m));
+  // A PublicMessage commit is a few KB: size the buffer for it rather than let it grow.
+  const w = new Writer(m.wireFormat === 'public_message' ? framedContentCapacity(m.publicMessage.content, 256) : 256);
+  writeMlsMessage(w, m);
+  return w.finish();
 }
 
 /** encodeMlsMessage of a PrivateMessage, written straight into a buffer of the exact size (the per-message path). */
