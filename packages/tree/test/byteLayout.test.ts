@@ -93,3 +93,27 @@ describe('exact-size encoders', () => {
     expect(verifyWithLabel(cs, sig.publicKey, 'FramedContentTBS', encodeFramedContentTbs('private_message', content, ctx.groupContext), got.authenticatedContent.auth.signature)).toBe(true);
   });
 });
+
+describe('cached LeafNode encodings', () => {
+  it('a signed, a decoded and a structurally equal fresh LeafNode encode, hash and verify alike', async () => {
+    const { createKeyPackage } = await import('../src/group/keyPackage.ts');
+    const { signLeafNode, verifyLeafNodeSignature } = await import('../src/ratchetTree/leafNodeSignature.ts');
+    const { decodeLeafNode, encodeLeafNode, encodeLeafNodeTBS } = await import('../src/wire/leafNode.ts');
+    const cs = getCipherSuite(1, 'node');
+    const bundle = createKeyPackage(cs, { credential: { credentialType: 'basic', identity: new TextEncoder().encode('alice') } });
+    const groupId = Uint8Array.of(1, 2, 3);
+    for (const source of [{ type: 'commit' as const, parentHash: new Uint8Array(32).fill(9) }, { type: 'update' as const }, bundle.keyPackage.leafNode.leafNodeSource]) {
+      const { signature: _drop, ...content } = bundle.keyPackage.leafNode;
+      const signed = signLeafNode(cs, { ...content, leafNodeSource: source }, bundle.privateKeys.signaturePrivateKey, groupId, 5);
+      const fresh = { ...signed }; // same fields, no cached encoding
+      const decoded = decodeLeafNode(encodeLeafNode(fresh));
+      for (const leaf of [signed, decoded]) {
+        expect(toHex(encodeLeafNode(leaf))).toBe(toHex(encodeLeafNode(fresh)));
+        expect(toHex(encodeLeafNodeTBS(leaf, groupId, 5))).toBe(toHex(encodeLeafNodeTBS(fresh, groupId, 5)));
+        expect(verifyLeafNodeSignature(cs, leaf, groupId, 5)).toBe(true);
+        // Bound to its position: another leaf index does not verify.
+        if (source.type !== 'key_package') expect(verifyLeafNodeSignature(cs, leaf, groupId, 6)).toBe(false);
+      }
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // protecting or unprotecting a message never re-encodes the GroupContext.
 
 import type { EpochSecrets } from '../keySchedule.ts';
-import { encodeGroupContext, type GroupContext } from '../wire/groupContext.ts';
+import { groupContextBytes, type GroupContext } from '../wire/groupContext.ts';
 import { encodeGroupAndEpoch } from '../wire/privateMessage.ts';
 import type { FramedContent } from '../wire/framedContent.ts';
 
@@ -28,7 +28,7 @@ export function createFramingContext(groupContext: GroupContext, secrets: Pick<E
   return {
     groupId: groupContext.groupId,
     epoch: groupContext.epoch,
-    groupContext: encodeGroupContext(groupContext),
+    groupContext: groupContextBytes(groupContext),
     membershipKey: secrets.membershipKey,
     senderDataSecret: secrets.senderDataSecret,
     groupAndEpoch: encodeGroupAndEpoch(groupContext.groupId, groupContext.epoch),

@@ -72,6 +72,20 @@ export function readLeafNode(r: Reader): LeafNode {
   return leaf;
 }
 
+/**
+ * The LeafNode of `content` with `signature`, its encoding cached from `tbs` (the LeafNodeTBS just
+ * signed, which begins with the content's encoding): signing a new leaf encodes its content once.
+ */
+export function attachLeafNodeSignature(content: LeafNodeContent, signature: Uint8Array, tbs: Uint8Array, groupId: Uint8Array): LeafNode {
+  const leaf: LeafNode = { ...content, signature };
+  const contentLength = content.leafNodeSource.type === 'key_package' ? tbs.length : tbs.length - opaqueSize(groupId.length) - 4;
+  const bytes = new Uint8Array(contentLength + opaqueSize(signature.length));
+  bytes.set(tbs.subarray(0, contentLength));
+  putOpaque(bytes, contentLength, signature);
+  encodedLeafNodes.set(leaf, bytes);
+  return leaf;
+}
+
 /** The encoding of a LeafNode (cached per object; the caller must not change it). */
 export function leafNodeBytes(n: LeafNode): Uint8Array {
   let bytes = encodedLeafNodes.get(n);
