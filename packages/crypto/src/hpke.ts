@@ -47,9 +47,21 @@ export function createHpke(p: Primitives): Hpke {
   const hpkeBaseNonce = prefix(hpkeSuite, 'base_nonce');
 
   const labeledExtract = (salt: Uint8Array, labelPrefix: Uint8Array, ikm: Uint8Array): Uint8Array =>
-    p.kdfExtract(salt, concatBytes(labelPrefix, ikm));
-  const labeledExpand = (prk: Uint8Array, labelPrefix: Uint8Array, info: Uint8Array, length: number): Uint8Array =>
-    p.kdfExpand(prk, concatBytes(u16(length), labelPrefix, info), length);
+    p.kdfExtract(salt, ikm.length === 0 ? labelPrefix : concatBytes(labelPrefix, ikm));
+  // LabeledExpand's info starts with I2OSP(L, 2) || "HPKE-v1" || suite_id || label; every (label, L)
+  // pair here is fixed, so that header is built once and only the info is appended per call.
+  const expandHeader = (labelPrefix: Uint8Array, length: number): { readonly bytes: Uint8Array; readonly length: number } => ({
+    bytes: concatBytes(u16(length), labelPrefix),
+    length,
+  });
+  const labeledExpand = (prk: Uint8Array, header: { readonly bytes: Uint8Array; readonly length: number }, info: Uint8Array): Uint8Array =>
+    p.kdfExpand(prk, info.length === 0 ? header.bytes : concatBytes(header.bytes, info), header.length);
+
+  const kemSkHeader = expandHeader(kemSk, Nsk);
+  const kemCandidateHeader = expandHeader(kemCandidate, Nsk);
+  const kemSharedSecretHeader = expandHeader(kemSharedSecret, Nh);
+  const hpkeKeyHeader = expandHeader(hpkeKey, params.Nk);
+  const hpkeBaseNonceHeader = expandHeader(hpkeBaseNonce, params.Nn);
 
   // psk_id_hash is a constant in base mode (psk_id = ""), so compute it once.
   const pskIdHash = labeledExtract(EMPTY, prefix(hpkeSuite, 'psk_id_hash'), EMPTY);
@@ -57,17 +69,17 @@ export function createHpke(p: Primitives): Hpke {
   const derivePrivateKey = (ikm: Uint8Array): Uint8Array => {
     if (!(ikm instanceof Uint8Array)) throw new CryptoError('invalid_argument', 'DeriveKeyPair ikm must be a Uint8Array');
     const dkpPrk = labeledExtract(EMPTY, kemDkpPrk, ikm);
-    if (params.kem === 'x25519') return labeledExpand(dkpPrk, kemSk, EMPTY, Nsk);
+    if (params.kem === 'x25519') return labeledExpand(dkpPrk, kemSkHeader, EMPTY);
     // P-256: rejection sampling with bitmask 0xff (no bits cleared), RFC 9180 section 7.1.3.
     for (let counter = 0; counter <= 255; counter++) {
-      const candidate = labeledExpand(dkpPrk, kemCandidate, Uint8Array.of(counter), Nsk);
+      const candidate = labeledExpand(dkpPrk, kemCandidateHeader, Uint8Array.of(counter));
       if (isValidP256Scalar(candidate)) return candidate;
     }
     throw new CryptoError('derive_failed', 'DeriveKeyPair found no valid P-256 scalar in 256 candidates');
   };
 
   const extractAndExpand = (dh: Uint8Array, kemContext: Uint8Array): Uint8Array =>
-    labeledExpand(labeledExtract(EMPTY, kemEaePrk, dh), kemSharedSecret, kemContext, Nh);
+    labeledExpand(labeledExtract(EMPTY, kemEaePrk, dh), kemSharedSecretHeader, kemContext);
 
   // An MLS Welcome seals every new member's GroupSecrets under the same info (it holds the
   // encrypted GroupInfo and with it the whole ratchet tree, about 200 bytes per member), and a
@@ -86,9 +98,9 @@ export function createHpke(p: Primitives): Hpke {
   const keySchedule = (sharedSecret: Uint8Array, context: Uint8Array): { key: Uint8Array; nonce: Uint8Array } => {
     const secret = labeledExtract(sharedSecret, hpkeSecret, EMPTY);
     return {
-      key: labeledExpand(secret, hpkeKey, context, params.Nk),
+      key: labeledExpand(secret, hpkeKeyHeader, context),
       // Sequence number 0: the nonce is base_nonce itself.
-      nonce: labeledExpand(secret, hpkeBaseNonce, context, params.Nn),
+      nonce: labeledExpand(secret, hpkeBaseNonceHeader, context),
     };
   };
 

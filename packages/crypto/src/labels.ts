@@ -1,5 +1,5 @@
 // RFC 9420 section 5 labelled operations, written once over the CipherSuite interface.
-import { Writer, encodeVarint, utf8 } from '@weft/codec';
+import { Writer, encodeVarint, utf8, varintSize } from '@weft/codec';
 import type { CipherSuite, HpkeCiphertext, PendingVerdicts, SignatureCheck } from './cipherSuite.ts';
 import { verifyEach } from './checks.ts';
 import { CryptoError } from './errors.ts';
@@ -73,20 +73,62 @@ export function deriveTreeSecret(cs: CipherSuite, secret: Uint8Array, label: str
   return expandWithLabel(cs, secret, label, context, length);
 }
 
-/** SignContent(label, content) = opaque ("MLS 1.0 " + label)<V> || opaque content<V>. */
-function signContent(label: string, content: Uint8Array): Uint8Array {
+/**
+ * SignContent(label, content) = opaque ("MLS 1.0 " + label)<V> || opaque content<V>, with the content
+ * given as consecutive byte ranges: written straight into one buffer, so a caller that holds the
+ * content in pieces (a cached prefix, received bytes, the GroupContext) never joins them first.
+ */
+function signContent(label: string, parts: readonly Uint8Array[]): Uint8Array {
   const name = mlsLabel(label);
-  return new Writer(name.length + content.length + 8).opaque(name).opaque(content).finish();
+  let contentLength = 0;
+  for (const p of parts) contentLength += p.length;
+  const nameHeader = varintSize(name.length);
+  const contentHeader = varintSize(contentLength);
+  const out = new Uint8Array(nameHeader + name.length + contentHeader + contentLength);
+  let o = writeVarint(out, 0, name.length, nameHeader);
+  out.set(name, o);
+  o = writeVarint(out, o + name.length, contentLength, contentHeader);
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+// Writes the minimal RFC 9420 varint of `n` (`size` = varintSize(n)) at `o`; returns the offset after it.
+function writeVarint(out: Uint8Array, o: number, n: number, size: 1 | 2 | 4): number {
+  if (size === 1) {
+    out[o] = n;
+  } else if (size === 2) {
+    out[o] = 0x40 | (n >> 8);
+    out[o + 1] = n & 0xff;
+  } else {
+    out[o] = 0x80 | (n >>> 24);
+    out[o + 1] = (n >>> 16) & 0xff;
+    out[o + 2] = (n >>> 8) & 0xff;
+    out[o + 3] = n & 0xff;
+  }
+  return o + size;
 }
 
 /** SignWithLabel(priv, label, content) = Signature.Sign(priv, SignContent). */
 export function signWithLabel(cs: CipherSuite, privateKey: Uint8Array, label: string, content: Uint8Array): Uint8Array {
-  return cs.sign(privateKey, signContent(label, content));
+  return cs.sign(privateKey, signContent(label, [content]));
+}
+
+/** SignWithLabel over content given as consecutive byte ranges (equal to signWithLabel of their concatenation). */
+export function signWithLabelParts(cs: CipherSuite, privateKey: Uint8Array, label: string, contentParts: readonly Uint8Array[]): Uint8Array {
+  return cs.sign(privateKey, signContent(label, contentParts));
 }
 
 /** VerifyWithLabel(pub, label, content, signature); false for a wrong signature. */
 export function verifyWithLabel(cs: CipherSuite, publicKey: Uint8Array, label: string, content: Uint8Array, signature: Uint8Array): boolean {
-  return cs.verify(publicKey, signContent(label, content), signature);
+  return cs.verify(publicKey, signContent(label, [content]), signature);
+}
+
+/** VerifyWithLabel over content given as consecutive byte ranges (equal to verifyWithLabel of their concatenation). */
+export function verifyWithLabelParts(cs: CipherSuite, publicKey: Uint8Array, label: string, contentParts: readonly Uint8Array[], signature: Uint8Array): boolean {
+  return cs.verify(publicKey, signContent(label, contentParts), signature);
 }
 
 /** One VerifyWithLabel for verifyWithLabelBatch. */
@@ -102,13 +144,13 @@ export interface LabeledSignatureCheck {
  * turn): result[i] is item i's verdict, a malformed public key counting as false.
  */
 export function verifyWithLabelBatch(cs: CipherSuite, items: readonly LabeledSignatureCheck[]): boolean[] {
-  const checks: SignatureCheck[] = items.map((it) => ({ publicKey: it.publicKey, message: signContent(it.label, it.content), signature: it.signature }));
+  const checks: SignatureCheck[] = items.map((it) => ({ publicKey: it.publicKey, message: signContent(it.label, [it.content]), signature: it.signature }));
   return cs.verifyBatch ? cs.verifyBatch(checks) : verifyEach((pk, m, sig) => cs.verify(pk, m, sig), checks);
 }
 
 /** verifyWithLabelBatch started now, finished later (the suite's startVerifyBatch, else verified at finish). */
 export function startVerifyWithLabelBatch(cs: CipherSuite, items: readonly LabeledSignatureCheck[]): PendingVerdicts {
-  const checks: SignatureCheck[] = items.map((it) => ({ publicKey: it.publicKey, message: signContent(it.label, it.content), signature: it.signature }));
+  const checks: SignatureCheck[] = items.map((it) => ({ publicKey: it.publicKey, message: signContent(it.label, [it.content]), signature: it.signature }));
   if (cs.startVerifyBatch) return cs.startVerifyBatch(checks);
   return { finish: () => verifyEach((pk, m, sig) => cs.verify(pk, m, sig), checks) };
 }

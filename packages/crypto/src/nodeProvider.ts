@@ -11,11 +11,11 @@ import {
   createCipheriv,
   createDecipheriv,
   createECDH,
-  createHash,
   createHmac,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  hash as nodeHash,
   randomBytes as nodeRandomBytes,
   randomFillSync,
   sign as nodeSign,
@@ -66,6 +66,9 @@ const POOLED_MAX = 8;
 const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
+// HKDF-Expand's block counter for the first (usually only) block.
+const COUNTER_ONE = Uint8Array.of(1);
+
 /** Default randomness of the node provider: OpenSSL's CSPRNG. */
 export function nodeRandom(length: number): Uint8Array {
   if (length > POOLED_MAX || !Number.isInteger(length) || length < 0) return view(nodeRandomBytes(length));
@@ -92,7 +95,7 @@ export function createNodePrimitives(params: SuiteParams, random: RandomSource =
   const kdfExpand = (prk: Uint8Array, info: Uint8Array, length: number): Uint8Array => {
     checkExpandLength(length, Nh);
     // RFC 5869 section 2.3: T(i) = HMAC(PRK, T(i-1) || info || i).
-    const first = createHmac(hashAlg, prk).update(info).update(Uint8Array.of(1)).digest();
+    const first = createHmac(hashAlg, prk).update(info).update(COUNTER_ONE).digest();
     if (length <= Nh) return view(first).subarray(0, length);
     const out = new Uint8Array(length);
     out.set(first);
@@ -258,7 +261,9 @@ export function createNodePrimitives(params: SuiteParams, random: RandomSource =
 
   return {
     params,
-    hash: (data: Uint8Array): Uint8Array => view(createHash(hashAlg).update(data).digest()),
+    // One-shot hash (no Hash object, no stream): measured about twice as fast for the short inputs
+    // MLS hashes (tree hash and parent hash inputs, transcript hashes).
+    hash: (data: Uint8Array): Uint8Array => view(nodeHash(hashAlg, data, 'buffer')),
     hmac,
     kdfExtract: (salt: Uint8Array, ikm: Uint8Array): Uint8Array => hmac(salt, ikm),
     kdfExpand,
@@ -332,7 +337,9 @@ function importEd25519Private(sk: Uint8Array): PrivateEntry {
 function importOkpPrivate(crv: 'X25519' | 'Ed25519', sk: Uint8Array): PrivateEntry {
   try {
     const key = createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(sk), x: '' }, format: 'jwk' });
-    const x = createPublicKey(key).export({ format: 'jwk' }).x;
+    // The private key's own JWK carries the public key OpenSSL derived on import: no public
+    // KeyObject needs to be made for it.
+    const x = key.export({ format: 'jwk' }).x;
     if (typeof x !== 'string') throw new Error('no public key in JWK export');
     return { key, publicKey: fromB64url(x) };
   } catch (e) {

@@ -2,7 +2,8 @@
 // protecting or unprotecting a message never re-encodes the GroupContext.
 
 import type { EpochSecrets } from '../keySchedule.ts';
-import { encodeGroupContext, type GroupContext } from '../wire/groupContext.ts';
+import { groupContextBytes, type GroupContext } from '../wire/groupContext.ts';
+import { encodeGroupAndEpoch } from '../wire/privateMessage.ts';
 import type { FramedContent } from '../wire/framedContent.ts';
 
 /** Per-epoch inputs of RFC 9420 section 6 framing (cache one per epoch). */
@@ -15,6 +16,8 @@ export interface FramingContext {
   readonly membershipKey: Uint8Array;
   /** sender_data_secret of the epoch (PrivateMessage sender data). */
   readonly senderDataSecret: Uint8Array;
+  /** opaque group_id<V> || uint64 epoch, the opening of every AAD and FramedContent of the epoch. */
+  readonly groupAndEpoch: Uint8Array;
 }
 
 /** Signature public key of a message's sender (from the ratchet tree, external_senders, or the message itself), or null if unknown. */
@@ -25,8 +28,9 @@ export function createFramingContext(groupContext: GroupContext, secrets: Pick<E
   return {
     groupId: groupContext.groupId,
     epoch: groupContext.epoch,
-    groupContext: encodeGroupContext(groupContext),
+    groupContext: groupContextBytes(groupContext),
     membershipKey: secrets.membershipKey,
     senderDataSecret: secrets.senderDataSecret,
+    groupAndEpoch: encodeGroupAndEpoch(groupContext.groupId, groupContext.epoch),
   };
 }

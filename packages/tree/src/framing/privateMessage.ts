@@ -4,16 +4,25 @@
 // generation, reuse_guard) travels in the separately encrypted sender data.
 
 import type { CipherSuite } from '@weft/crypto';
+import { encodeOpaque } from '@weft/codec';
 import { MlsError } from '../errors.ts';
 import { consumeKey, consumeNextKey, type RatchetType, type SecretTree } from '../secretTree.ts';
 import { leafIndex, type LeafIndex } from '../treeMath.ts';
 import type { ContentType } from '../wire/enums.ts';
 import type { AuthenticatedContent, FramedContent, MessageContent } from '../wire/framedContent.ts';
-import { decodePrivateMessageContent, encodePrivateContentAAD, encodePrivateMessageContent, type PrivateMessage } from '../wire/privateMessage.ts';
-import { encodeFramedContentTbs, signFramedContent, verifyFramedContentTbsSignature } from './contentAuth.ts';
+import {
+  assemblePrivateMessageContent,
+  decodePrivateMessageContentWithBody,
+  encodePrivateContentAADAfter,
+  encodePrivateMessageContent,
+} from '../wire/privateMessage.ts';
+import type { PrivateMessage } from '../wire/privateMessage.ts';
+import { memberFramedContentTbsParts, signFramedContentTbsParts, verifyFramedContentTbsPartsSignature } from './contentAuth.ts';
 import type { FramingContext, SignatureKeyLookup } from './framingContext.ts';
 import { checkGroupAndEpoch } from './publicMessage.ts';
-import { decryptSenderData, encryptSenderData } from './senderData.ts';
+import { decryptSenderDataIn, encryptSenderDataIn } from './senderData.ts';
+
+const EMPTY = new Uint8Array(0);
 
 /** Options of protectPrivateMessage. */
 export interface PrivateMessageOptions {
@@ -75,29 +84,41 @@ export function protectPrivateMessage(
   if (content.sender.senderType !== 'member') throw new MlsError('unknown_sender', 'only members can send a PrivateMessage');
   checkGroupAndEpoch(ctx, content.groupId, content.epoch);
   if (content.contentType === 'commit' && auth.confirmationTag === null) throw new MlsError('confirmation_tag_missing', 'a commit needs its confirmation_tag');
-  const leaf = leafIndex(content.sender.leafIndex);
-  const consumed = consumeNextKey(cs, secretTree, leaf, ratchetTypeOf(content.contentType));
-  const reuseGuard = cs.randomBytes(4);
   const plaintext = encodePrivateMessageContent({ ...bodyOf(content), auth, paddingLength: options.paddingLength ?? 0 });
-  const aad = encodePrivateContentAAD(content.groupId, content.epoch, content.contentType, content.authenticatedData);
+  return sealPrivateContent(cs, ctx, secretTree, leafIndex(content.sender.leafIndex), content.contentType, content.authenticatedData, plaintext);
+}
+
+/**
+ * Encrypts an encoded PrivateMessageContent from `leaf` with the next key of its ratchet and
+ * encrypts the sender data; group and epoch are the context's (the callers made sure of it).
+ */
+function sealPrivateContent(
+  cs: CipherSuite,
+  ctx: FramingContext,
+  secretTree: SecretTree,
+  leaf: LeafIndex,
+  contentType: ContentType,
+  authenticatedData: Uint8Array,
+  plaintext: Uint8Array,
+): ProtectedPrivateMessage {
+  const consumed = consumeNextKey(cs, secretTree, leaf, ratchetTypeOf(contentType));
+  const reuseGuard = cs.randomBytes(4);
+  const aad = encodePrivateContentAADAfter(ctx.groupAndEpoch, contentType, authenticatedData);
   const ciphertext = cs.aeadSeal(consumed.key.key, guardNonce(consumed.key.nonce, reuseGuard), aad, plaintext);
   const senderData = { leafIndex: leaf, generation: consumed.key.generation, reuseGuard };
-  const encryptedSenderData = encryptSenderData(cs, ctx.senderDataSecret, senderData, ciphertext, content.groupId, content.epoch, content.contentType);
+  const encryptedSenderData = encryptSenderDataIn(cs, ctx, senderData, ciphertext, contentType);
   return {
-    message: {
-      groupId: content.groupId,
-      epoch: content.epoch,
-      contentType: content.contentType,
-      authenticatedData: content.authenticatedData,
-      encryptedSenderData,
-      ciphertext,
-    },
+    message: { groupId: ctx.groupId, epoch: ctx.epoch, contentType, authenticatedData, encryptedSenderData, ciphertext },
     secretTree: consumed.tree,
     generation: consumed.key.generation,
   };
 }
 
-/** Signs and encrypts application data from leaf `sender` (the common case of protectPrivateMessage). */
+/**
+ * Signs and encrypts application data from leaf `sender` (the common case of protectPrivateMessage).
+ * The body is encoded once: the signature covers it inside a FramedContentTBS made of the epoch's
+ * cached pieces, and the same bytes open the encrypted PrivateMessageContent.
+ */
 export function protectApplicationData(
   cs: CipherSuite,
   ctx: FramingContext,
@@ -107,15 +128,13 @@ export function protectApplicationData(
   signaturePrivateKey: Uint8Array,
   options: PrivateMessageOptions & { readonly authenticatedData?: Uint8Array } = {},
 ): ProtectedPrivateMessage {
-  const content: FramedContent = {
-    groupId: ctx.groupId,
-    epoch: ctx.epoch,
-    sender: { senderType: 'member', leafIndex: sender },
-    authenticatedData: options.authenticatedData ?? new Uint8Array(0),
-    contentType: 'application',
-    applicationData,
-  };
-  return protectPrivateMessage(cs, ctx, secretTree, signFramedContent(cs, ctx.groupContext, 'private_message', content, signaturePrivateKey), options);
+  const leaf = leafIndex(sender);
+  const authenticatedData = options.authenticatedData ?? EMPTY;
+  const body = encodeOpaque(applicationData);
+  const tbs = memberFramedContentTbsParts('private_message', ctx, leaf, authenticatedData, 'application', body);
+  const signature = signFramedContentTbsParts(cs, tbs, signaturePrivateKey);
+  const plaintext = assemblePrivateMessageContent(body, { signature, confirmationTag: null }, 'application', options.paddingLength ?? 0);
+  return sealPrivateContent(cs, ctx, secretTree, leaf, 'application', authenticatedData, plaintext);
 }
 
 /**
@@ -132,19 +151,19 @@ export function unprotectPrivateMessage(
   signatureKeyOf: SignatureKeyLookup,
 ): UnprotectedPrivateMessage {
   checkGroupAndEpoch(ctx, message.groupId, message.epoch);
-  const senderData = decryptSenderData(cs, ctx.senderDataSecret, message);
+  const senderData = decryptSenderDataIn(cs, ctx, message);
   if (senderData.leafIndex >= secretTree.leafCount) {
     throw new MlsError('unknown_sender_leaf', `sender leaf ${senderData.leafIndex} is outside a group of ${secretTree.leafCount} leaves`);
   }
   const consumed = consumeKey(cs, secretTree, leafIndex(senderData.leafIndex), ratchetTypeOf(message.contentType), senderData.generation);
-  const aad = encodePrivateContentAAD(message.groupId, message.epoch, message.contentType, message.authenticatedData);
+  const aad = encodePrivateContentAADAfter(ctx.groupAndEpoch, message.contentType, message.authenticatedData);
   let plaintext: Uint8Array;
   try {
     plaintext = cs.aeadOpen(consumed.key.key, guardNonce(consumed.key.nonce, senderData.reuseGuard), aad, message.ciphertext);
   } catch {
     throw new MlsError('content_decrypt_failed', 'the PrivateMessage content does not decrypt');
   }
-  const pmc = decodePrivateMessageContent(plaintext, message.contentType);
+  const { content: pmc, body } = decodePrivateMessageContentWithBody(plaintext, message.contentType);
   const header = {
     groupId: message.groupId,
     epoch: message.epoch,
@@ -154,8 +173,10 @@ export function unprotectPrivateMessage(
   const content: FramedContent = { ...header, ...bodyOf(pmc) };
   const key = signatureKeyOf(content);
   if (key === null) throw new MlsError('unknown_sender', `no member at leaf ${senderData.leafIndex}`);
-  const tbs = encodeFramedContentTbs('private_message', content, ctx.groupContext);
-  verifyFramedContentTbsSignature(cs, tbs, pmc.auth.signature, key);
+  // Group and epoch were checked equal to the context's, so its cached pieces and the decrypted
+  // body bytes make up exactly the FramedContentTBS the sender signed (the decoder is strict).
+  const tbs = memberFramedContentTbsParts('private_message', ctx, senderData.leafIndex, message.authenticatedData, message.contentType, body);
+  verifyFramedContentTbsPartsSignature(cs, tbs, pmc.auth.signature, key);
   return {
     authenticatedContent: { wireFormat: 'private_message', content, auth: pmc.auth },
     secretTree: consumed.tree,

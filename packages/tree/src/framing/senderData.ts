@@ -6,7 +6,8 @@ import type { CipherSuite } from '@weft/crypto';
 import { expandWithLabel } from '@weft/crypto';
 import { MlsError } from '../errors.ts';
 import type { ContentType } from '../wire/enums.ts';
-import { decodeSenderData, encodeSenderData, encodeSenderDataAAD, type PrivateMessage, type SenderData } from '../wire/privateMessage.ts';
+import { decodeSenderData, encodeSenderData, encodeSenderDataAAD, encodeSenderDataAADAfter, type PrivateMessage, type SenderData } from '../wire/privateMessage.ts';
+import type { FramingContext } from './framingContext.ts';
 
 /** ciphertext_sample: the first Nh bytes of the content ciphertext (all of it when shorter). */
 export function sampleCiphertext(cs: CipherSuite, ciphertext: Uint8Array): Uint8Array {
@@ -32,16 +33,34 @@ export function encryptSenderData(
   epoch: bigint,
   contentType: ContentType,
 ): Uint8Array {
+  return sealSenderData(cs, senderDataSecret, senderData, ciphertext, encodeSenderDataAAD(groupId, epoch, contentType));
+}
+
+/** encryptSenderData for a message of the epoch of `ctx` (its group and epoch are encoded once per epoch). */
+export function encryptSenderDataIn(cs: CipherSuite, ctx: FramingContext, senderData: SenderData, ciphertext: Uint8Array, contentType: ContentType): Uint8Array {
+  return sealSenderData(cs, ctx.senderDataSecret, senderData, ciphertext, encodeSenderDataAADAfter(ctx.groupAndEpoch, contentType));
+}
+
+function sealSenderData(cs: CipherSuite, senderDataSecret: Uint8Array, senderData: SenderData, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array {
   const { key, nonce } = deriveSenderDataKeyAndNonce(cs, senderDataSecret, ciphertext);
-  return cs.aeadSeal(key, nonce, encodeSenderDataAAD(groupId, epoch, contentType), encodeSenderData(senderData));
+  return cs.aeadSeal(key, nonce, aad, encodeSenderData(senderData));
 }
 
 /** Decrypts a PrivateMessage's sender data; throws MlsError sender_data_decrypt_failed, or CodecError if it is malformed. */
 export function decryptSenderData(cs: CipherSuite, senderDataSecret: Uint8Array, message: PrivateMessage): SenderData {
+  return openSenderData(cs, senderDataSecret, message, encodeSenderDataAAD(message.groupId, message.epoch, message.contentType));
+}
+
+/** decryptSenderData for a message already checked to be of the epoch of `ctx`. */
+export function decryptSenderDataIn(cs: CipherSuite, ctx: FramingContext, message: PrivateMessage): SenderData {
+  return openSenderData(cs, ctx.senderDataSecret, message, encodeSenderDataAADAfter(ctx.groupAndEpoch, message.contentType));
+}
+
+function openSenderData(cs: CipherSuite, senderDataSecret: Uint8Array, message: PrivateMessage, aad: Uint8Array): SenderData {
   const { key, nonce } = deriveSenderDataKeyAndNonce(cs, senderDataSecret, message.ciphertext);
   let plaintext: Uint8Array;
   try {
-    plaintext = cs.aeadOpen(key, nonce, encodeSenderDataAAD(message.groupId, message.epoch, message.contentType), message.encryptedSenderData);
+    plaintext = cs.aeadOpen(key, nonce, aad, message.encryptedSenderData);
   } catch {
     throw new MlsError('sender_data_decrypt_failed', 'the sender data does not decrypt');
   }

@@ -4,7 +4,7 @@
 import { MlsError } from '../errors.ts';
 import { protectApplicationData, unprotectPrivateMessage } from '../framing/privateMessage.ts';
 import type { LeafIndex } from '../treeMath.ts';
-import { decodeMlsMessage, encodeMlsMessage, type MlsMessage } from '../wire/mlsMessage.ts';
+import { decodeMlsMessage, encodePrivateMlsMessage, type MlsMessage } from '../wire/mlsMessage.ts';
 import type { GroupState } from './groupState.ts';
 import { lookupSignatureKey } from './proposals.ts';
 
@@ -18,7 +18,7 @@ export interface EncryptOptions {
 /** Encrypts application data from us; returns the MLSMessage bytes and the state with the used key erased. */
 export function encryptApplicationMessage(state: GroupState, plaintext: Uint8Array, options: EncryptOptions = {}): { state: GroupState; message: Uint8Array } {
   const out = protectApplicationData(state.cs, state.framing, state.secretTree, state.privateKeys.leafIndex, plaintext, state.signaturePrivateKey, options);
-  return { state: { ...state, secretTree: out.secretTree }, message: encodeMlsMessage({ wireFormat: 'private_message', privateMessage: out.message }) };
+  return { state: { ...state, secretTree: out.secretTree }, message: encodePrivateMlsMessage(out.message) };
 }
 
 /** A decrypted application message. */

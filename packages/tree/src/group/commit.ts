@@ -19,7 +19,7 @@ import { createWelcomeForMembers } from './welcome.ts';
 import type { Commit } from '../wire/commit.ts';
 import { ExtensionType, type Extension } from '../wire/extension.ts';
 import { encodeConfirmedTranscriptHashInput, type FramedContent } from '../wire/framedContent.ts';
-import { encodeGroupContext, type GroupContext } from '../wire/groupContext.ts';
+import { groupContextBytes, type GroupContext } from '../wire/groupContext.ts';
 import type { GroupInfo } from '../wire/groupInfo.ts';
 import { encodeKeyPackage, type KeyPackage } from '../wire/keyPackage.ts';
 import { encodeMlsMessage } from '../wire/mlsMessage.ts';
@@ -95,7 +95,7 @@ export function deriveNextEpoch(
     initSecret: state.epochSecrets.initSecret,
     commitSecret,
     pskSecret: computePskSecret(cs, psks),
-    groupContext: encodeGroupContext(groupContext),
+    groupContext: groupContextBytes(groupContext),
   });
   return { groupContext, secrets, confirmedTranscriptHash };
 }

@@ -2,7 +2,7 @@
 
 import { bytesEqual } from '@weft/codec';
 import { CryptoError, signWithLabel, startVerifyWithLabelBatch, verifyWithLabel, type CipherSuite, type PendingVerdicts } from '@weft/crypto';
-import { encodeLeafNodeTBS, type LeafNode, type LeafNodeContent } from '../wire/leafNode.ts';
+import { attachLeafNodeSignature, encodeLeafNodeTBS, type LeafNode, type LeafNodeContent } from '../wire/leafNode.ts';
 
 /** Signs a LeafNode; `groupId` and `leafIndex` are bound for the update and commit sources. */
 export function signLeafNode(
@@ -12,8 +12,8 @@ export function signLeafNode(
   groupId: Uint8Array,
   leafIndex: number,
 ): LeafNode {
-  const signature = signWithLabel(cs, signaturePrivateKey, 'LeafNodeTBS', encodeLeafNodeTBS(content, groupId, leafIndex));
-  return { ...content, signature };
+  const tbs = encodeLeafNodeTBS(content, groupId, leafIndex);
+  return attachLeafNodeSignature(content, signWithLabel(cs, signaturePrivateKey, 'LeafNodeTBS', tbs), tbs, groupId);
 }
 
 /** True when the LeafNode's signature verifies under its own signature_key (a malformed key is false). */

@@ -2,7 +2,8 @@
 // verifying that every non-blank parent of a tree chains back to a leaf (section 7.9.2).
 
 import type { CipherSuite } from '@weft/crypto';
-import { Writer, bytesEqual } from '@weft/codec';
+import { bytesEqual } from '@weft/codec';
+import { opaqueSize, putOpaque } from '../wire/byteLayout.ts';
 import { MlsError } from '../errors.ts';
 import { isInSubtree, left, right, type NodeIndex } from '../treeMath.ts';
 import { computeResolution } from './resolution.ts';
@@ -16,9 +17,9 @@ export function computeParentHash(
   parentHash: Uint8Array,
   originalSiblingTreeHash: Uint8Array,
 ): Uint8Array {
-  const w = new Writer(encryptionKey.length + parentHash.length + originalSiblingTreeHash.length + 8);
-  w.opaque(encryptionKey).opaque(parentHash).opaque(originalSiblingTreeHash);
-  return cs.hash(w.finish());
+  const input = new Uint8Array(opaqueSize(encryptionKey.length) + opaqueSize(parentHash.length) + opaqueSize(originalSiblingTreeHash.length));
+  putOpaque(input, putOpaque(input, putOpaque(input, 0, encryptionKey), parentHash), originalSiblingTreeHash);
+  return cs.hash(input);
 }
 
 /**

@@ -3,10 +3,10 @@
 // commit rehashes O(log n) nodes, not the whole tree.
 
 import type { CipherSuite } from '@weft/crypto';
-import { Writer } from '@weft/codec';
 import { isInSubtree, left, level, right, root, type NodeIndex } from '../treeMath.ts';
-import { writeLeafNode } from '../wire/leafNode.ts';
-import { writeParentNode, type ParentNode } from '../wire/parentNode.ts';
+import { opaqueSize, putOpaque, putRaw, putU32, putVarint } from '../wire/byteLayout.ts';
+import { leafNodeBytes } from '../wire/leafNode.ts';
+import type { ParentNode } from '../wire/parentNode.ts';
 import type { RatchetTree } from './ratchetTree.ts';
 
 function cacheFor(cs: CipherSuite, tree: RatchetTree): (Uint8Array | undefined)[] {
@@ -19,17 +19,38 @@ function cacheFor(cs: CipherSuite, tree: RatchetTree): (Uint8Array | undefined)[
   return cache.hashes;
 }
 
+// The TreeHashInput of a node is written into one buffer of its exact size (the LeafNode's cached
+// encoding, a ParentNode's few fields); a commit hashes one of these per node of its path.
+
 function hashLeafInput(cs: CipherSuite, tree: RatchetTree, x: NodeIndex, blank: boolean): Uint8Array {
-  const w = new Writer(512).u8(1).u32(x >> 1);
-  w.optional(blank ? null : tree.leaves[x >> 1], writeLeafNode);
-  return cs.hash(w.finish());
+  const leaf = blank ? null : tree.leaves[x >> 1];
+  const leafBytes = leaf ? leafNodeBytes(leaf) : null;
+  const input = new Uint8Array(1 + 4 + 1 + (leafBytes ? leafBytes.length : 0));
+  input[0] = 1; // node_type leaf
+  let o = putU32(input, 1, x >> 1);
+  if (leafBytes) {
+    input[o++] = 1;
+    putRaw(input, o, leafBytes);
+  } // else the presence byte stays 0
+  return cs.hash(input);
 }
 
 function hashParentInput(cs: CipherSuite, node: ParentNode | null, leftHash: Uint8Array, rightHash: Uint8Array): Uint8Array {
-  const w = new Writer(256).u8(2);
-  w.optional(node, writeParentNode);
-  w.opaque(leftHash).opaque(rightHash);
-  return cs.hash(w.finish());
+  const unmerged = node ? 4 * node.unmergedLeaves.length : 0;
+  const nodeSize = node ? opaqueSize(node.encryptionKey.length) + opaqueSize(node.parentHash.length) + opaqueSize(unmerged) : 0;
+  const input = new Uint8Array(1 + 1 + nodeSize + opaqueSize(leftHash.length) + opaqueSize(rightHash.length));
+  input[0] = 2; // node_type parent
+  let o = 2;
+  if (node) {
+    input[1] = 1;
+    o = putOpaque(input, o, node.encryptionKey);
+    o = putOpaque(input, o, node.parentHash);
+    o = putVarint(input, o, unmerged);
+    for (const l of node.unmergedLeaves) o = putU32(input, o, l);
+  }
+  o = putOpaque(input, o, leftHash);
+  putOpaque(input, o, rightHash);
+  return cs.hash(input);
 }
 
 /** TreeHash of node `x` (its TreeHashInput hashed), using and filling the tree's cache. */

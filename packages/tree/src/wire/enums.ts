@@ -52,6 +52,8 @@ const contentType = makeEnum<ContentType>('content_type', { application: 1, prop
 export const writeContentType = contentType.write;
 /** Reads a ContentType, rejecting unknown values. */
 export const readContentType = contentType.read;
+/** RFC 9420 code point of a ContentType. */
+export const contentTypeToNumber = contentType.toNumber;
 
 /** RFC 9420 section 6 SenderType. */
 export type SenderType = 'member' | 'external' | 'new_member_proposal' | 'new_member_commit';

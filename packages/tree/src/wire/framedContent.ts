@@ -1,5 +1,5 @@
-import { CodecError, decode, encode, type Reader, type Writer } from '@weft/codec';
-import { readCommit, writeCommit, type Commit } from './commit.ts';
+import { CodecError, decode, encode, Writer, type Reader } from '@weft/codec';
+import { commitBytes, readCommit, writeCommit, type Commit } from './commit.ts';
 import {
   readContentType,
   readSenderType,
@@ -88,6 +88,15 @@ export function readMessageContentBody(r: Reader, contentType: ContentType): Mes
   return { contentType, commit: readCommit(r) };
 }
 
+/**
+ * A buffer size that holds the FramedContent (plus `extra` bytes) without growing: a commit is a few
+ * KB, and a Writer that starts at 256 bytes would reallocate and copy it several times.
+ */
+export function framedContentCapacity(c: FramedContent, extra: number): number {
+  const body = c.contentType === 'commit' ? commitBytes(c.commit).length : c.contentType === 'application' ? c.applicationData.length + 4 : 256;
+  return 32 + c.groupId.length + c.authenticatedData.length + body + extra;
+}
+
 /** Writes a FramedContent. */
 export function writeFramedContent(w: Writer, c: FramedContent): void {
   w.opaque(c.groupId).u64(c.epoch);
@@ -167,11 +176,11 @@ export function encodeFramedContentTBS(wireFormat: WireFormat, content: FramedCo
 
 /** RFC 9420 section 8.2 ConfirmedTranscriptHashInput: wire_format, content and signature. */
 export function encodeConfirmedTranscriptHashInput(wireFormat: WireFormat, content: FramedContent, signature: Uint8Array): Uint8Array {
-  return encode((w) => {
-    writeWireFormat(w, wireFormat);
-    writeFramedContent(w, content);
-    w.opaque(signature);
-  });
+  const w = new Writer(framedContentCapacity(content, signature.length + 8));
+  writeWireFormat(w, wireFormat);
+  writeFramedContent(w, content);
+  w.opaque(signature);
+  return w.finish();
 }
 
 /** RFC 9420 section 8.2 InterimTranscriptHashInput: the confirmation tag as `opaque<V>`. */
@@ -181,10 +190,10 @@ export function encodeInterimTranscriptHashInput(confirmationTag: Uint8Array): U
 
 /** RFC 9420 section 6.2 AuthenticatedContentTBM: the bytes a membership tag covers. */
 export function encodeAuthenticatedContentTBM(contentTBS: Uint8Array, auth: FramedContentAuthData, contentType: ContentType): Uint8Array {
-  return encode((w) => {
-    w.raw(contentTBS);
-    writeFramedContentAuthData(w, auth, contentType);
-  });
+  const w = new Writer(contentTBS.length + auth.signature.length + (auth.confirmationTag?.length ?? 0) + 16);
+  w.raw(contentTBS);
+  writeFramedContentAuthData(w, auth, contentType);
+  return w.finish();
 }
 
 /** Writes a PublicMessage. */

@@ -32,9 +32,23 @@ export function readGroupContext(r: Reader): GroupContext {
   return { cipherSuite, groupId, epoch, treeHash, confirmedTranscriptHash, extensions };
 }
 
-/** TLS encoding of a GroupContext (the key schedule's context input). */
+// A new epoch's GroupContext is encoded for the key schedule and again for the epoch's framing
+// context; GroupContext values are immutable, so the first encoding is kept, weakly.
+const encodings = new WeakMap<GroupContext, Uint8Array>();
+
+/** TLS encoding of a GroupContext (the key schedule's context input), a fresh copy the caller may change. */
 export function encodeGroupContext(g: GroupContext): Uint8Array {
-  return encode((w) => writeGroupContext(w, g));
+  return groupContextBytes(g).slice();
+}
+
+/** The encoding of a GroupContext, cached per object (the caller must not change it). */
+export function groupContextBytes(g: GroupContext): Uint8Array {
+  let bytes = encodings.get(g);
+  if (bytes === undefined) {
+    bytes = encode((w) => writeGroupContext(w, g));
+    encodings.set(g, bytes);
+  }
+  return bytes;
 }
 
 /** Strictly decodes a GroupContext. */

@@ -3,6 +3,7 @@ import { readCapabilities, writeCapabilities, type Capabilities } from './capabi
 import { readCredential, writeCredential, type Credential } from './credential.ts';
 import { readLeafNodeSourceType, writeLeafNodeSourceType } from './enums.ts';
 import { readExtensions, writeExtensions, type Extension } from './extension.ts';
+import { joinBytes, opaqueSize, putOpaque, putU32, readWithBytes } from './byteLayout.ts';
 import { MAX_HASH_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES } from './limits.ts';
 
 /** RFC 9420 section 7.2 Lifetime: validity window in seconds since the Unix epoch. */
@@ -55,11 +56,38 @@ function writeLeafNodeContent(w: Writer, n: LeafNodeContent): void {
 }
 
 // LeafNodes are immutable by convention and encoded again and again (tree hashes, ratchet_tree
-// extensions, UpdatePaths), so each object's encoding is kept while the object lives.
-const encodedLeafNodes = new WeakMap<LeafNode, Uint8Array>();
+// extensions, UpdatePaths), so each object's encoding is kept while the object lives; a decoded
+// LeafNode keeps the bytes it was read from (the decoder is strict: they are its encoding).
+const encodedLeafNodes = new WeakMap<object, Uint8Array>();
 
 /** Writes a LeafNode. */
 export function writeLeafNode(w: Writer, n: LeafNode): void {
+  w.raw(leafNodeBytes(n));
+}
+
+/** Reads a LeafNode; unknown leaf_node_source and credential types are rejected. */
+export function readLeafNode(r: Reader): LeafNode {
+  const [leaf, bytes] = readWithBytes(r, readLeafNodeFields);
+  encodedLeafNodes.set(leaf, bytes);
+  return leaf;
+}
+
+/**
+ * The LeafNode of `content` with `signature`, its encoding cached from `tbs` (the LeafNodeTBS just
+ * signed, which begins with the content's encoding): signing a new leaf encodes its content once.
+ */
+export function attachLeafNodeSignature(content: LeafNodeContent, signature: Uint8Array, tbs: Uint8Array, groupId: Uint8Array): LeafNode {
+  const leaf: LeafNode = { ...content, signature };
+  const contentLength = content.leafNodeSource.type === 'key_package' ? tbs.length : tbs.length - opaqueSize(groupId.length) - 4;
+  const bytes = new Uint8Array(contentLength + opaqueSize(signature.length));
+  bytes.set(tbs.subarray(0, contentLength));
+  putOpaque(bytes, contentLength, signature);
+  encodedLeafNodes.set(leaf, bytes);
+  return leaf;
+}
+
+/** The encoding of a LeafNode (cached per object; the caller must not change it). */
+export function leafNodeBytes(n: LeafNode): Uint8Array {
   let bytes = encodedLeafNodes.get(n);
   if (bytes === undefined) {
     const inner = new Writer(512);
@@ -68,11 +96,10 @@ export function writeLeafNode(w: Writer, n: LeafNode): void {
     bytes = inner.finish();
     encodedLeafNodes.set(n, bytes);
   }
-  w.raw(bytes);
+  return bytes;
 }
 
-/** Reads a LeafNode; unknown leaf_node_source and credential types are rejected. */
-export function readLeafNode(r: Reader): LeafNode {
+function readLeafNodeFields(r: Reader): LeafNode {
   const encryptionKey = r.opaque(MAX_KEY_BYTES);
   const signatureKey = r.opaque(MAX_KEY_BYTES);
   const credential = readCredential(r);
@@ -102,6 +129,17 @@ export function decodeLeafNode(bytes: Uint8Array): LeafNode {
  * `leaf_index` are appended for the update and commit sources (the tree position binds the leaf).
  */
 export function encodeLeafNodeTBS(n: LeafNodeContent, groupId: Uint8Array, leafIndex: number): Uint8Array {
+  // A LeafNode is its content followed by opaque signature<V>: when its encoding is known, the
+  // content's bytes are that encoding without the signature.
+  const whole = encodedLeafNodes.get(n);
+  const signature = (n as Partial<LeafNode>).signature;
+  if (whole !== undefined && signature instanceof Uint8Array) {
+    const content = whole.subarray(0, whole.length - opaqueSize(signature.length));
+    if (n.leafNodeSource.type === 'key_package') return content.slice();
+    const tail = new Uint8Array(opaqueSize(groupId.length) + 4);
+    putU32(tail, putOpaque(tail, 0, groupId), leafIndex);
+    return joinBytes([content, tail]);
+  }
   return encode((w) => {
     writeLeafNodeContent(w, n);
     if (n.leafNodeSource.type !== 'key_package') w.opaque(groupId).u32(leafIndex);

@@ -1,6 +1,7 @@
-import { decode, encode, type Reader, type Writer } from '@weft/codec';
-import { readProtocolVersion, readWireFormat, writeProtocolVersion, writeWireFormat } from './enums.ts';
-import { readPublicMessage, writePublicMessage, type PublicMessage } from './framedContent.ts';
+import { decode, Writer, type Reader } from '@weft/codec';
+import { opaqueSize, putOpaque, putU64 } from './byteLayout.ts';
+import { contentTypeToNumber, MLS10, readProtocolVersion, readWireFormat, wireFormatToNumber, writeProtocolVersion, writeWireFormat } from './enums.ts';
+import { framedContentCapacity, readPublicMessage, writePublicMessage, type PublicMessage } from './framedContent.ts';
 import { readGroupInfo, writeGroupInfo, type GroupInfo } from './groupInfo.ts';
 import { readKeyPackage, writeKeyPackage, type KeyPackage } from './keyPackage.ts';
 import { readPrivateMessage, writePrivateMessage, type PrivateMessage } from './privateMessage.ts';
@@ -52,7 +53,28 @@ export function readMlsMessage(r: Reader): MlsMessage {
 
 /** TLS encoding of an MLSMessage. */
 export function encodeMlsMessage(m: MlsMessage): Uint8Array {
-  return encode((w) => writeMlsMessage(w, m));
+  // A PublicMessage commit is a few KB: size the buffer for it rather than let it grow.
+  const w = new Writer(m.wireFormat === 'public_message' ? framedContentCapacity(m.publicMessage.content, 256) : 256);
+  writeMlsMessage(w, m);
+  return w.finish();
+}
+
+/** encodeMlsMessage of a PrivateMessage, written straight into a buffer of the exact size (the per-message path). */
+export function encodePrivateMlsMessage(m: PrivateMessage): Uint8Array {
+  const out = new Uint8Array(
+    4 + opaqueSize(m.groupId.length) + 8 + 1 + opaqueSize(m.authenticatedData.length) + opaqueSize(m.encryptedSenderData.length) + opaqueSize(m.ciphertext.length),
+  );
+  const wire = wireFormatToNumber('private_message');
+  out[0] = MLS10 >> 8;
+  out[1] = MLS10 & 0xff;
+  out[2] = wire >> 8;
+  out[3] = wire & 0xff;
+  let o = putU64(out, putOpaque(out, 4, m.groupId), m.epoch);
+  out[o++] = contentTypeToNumber(m.contentType);
+  o = putOpaque(out, o, m.authenticatedData);
+  o = putOpaque(out, o, m.encryptedSenderData);
+  putOpaque(out, o, m.ciphertext);
+  return out;
 }
 
 /** Strictly decodes an MLSMessage. */

@@ -1,5 +1,6 @@
 import { CodecError, decode, encode, Reader, type Writer } from '@weft/codec';
-import { readContentType, writeContentType, type ContentType } from './enums.ts';
+import { opaqueSize, putOpaque, putRaw, putU32, putU64 } from './byteLayout.ts';
+import { contentTypeToNumber, readContentType, writeContentType, type ContentType } from './enums.ts';
 import {
   readFramedContentAuthData,
   readMessageContentBody,
@@ -62,20 +63,44 @@ export function encodePrivateMessageContent(c: PrivateMessageContent): Uint8Arra
 
 /** Decodes a PrivateMessageContent of the given type; the padding must be all zero bytes. */
 export function decodePrivateMessageContent(bytes: Uint8Array, contentType: ContentType): PrivateMessageContent {
+  return decodePrivateMessageContentWithBody(bytes, contentType).content;
+}
+
+/**
+ * decodePrivateMessageContent that also returns the encoded body (the bytes before the auth data):
+ * the decoder is strict (minimal varints, no trailing or unknown values), so they are exactly the
+ * body's encoding, which FramedContentTBS contains as is.
+ */
+export function decodePrivateMessageContentWithBody(bytes: Uint8Array, contentType: ContentType): { content: PrivateMessageContent; body: Uint8Array } {
   const r = new Reader(bytes);
   const body = readMessageContentBody(r, contentType);
+  const bodyEnd = r.offset;
   const auth = readFramedContentAuthData(r, contentType);
   const start = r.offset;
   for (let i = start; i < bytes.length; i++) {
     if (bytes[i] !== 0) throw new CodecError('invalid_value', 'PrivateMessageContent padding is not all zero', i);
   }
-  return { ...body, auth, paddingLength: bytes.length - start };
+  return { content: { ...body, auth, paddingLength: bytes.length - start }, body: bytes.subarray(0, bodyEnd) };
+}
+
+/** PrivateMessageContent from its already encoded body: body || FramedContentAuthData || `paddingLength` zero bytes. */
+export function assemblePrivateMessageContent(body: Uint8Array, auth: FramedContentAuthData, contentType: ContentType, paddingLength: number): Uint8Array {
+  if (!Number.isInteger(paddingLength) || paddingLength < 0) throw new CodecError('invalid_value', `padding length ${paddingLength} is not a non-negative integer`);
+  const tag = contentType === 'commit' ? auth.confirmationTag : null;
+  if (contentType === 'commit' && tag === null) throw new CodecError('invalid_value', 'a commit needs a confirmation_tag');
+  const out = new Uint8Array(body.length + opaqueSize(auth.signature.length) + (tag ? opaqueSize(tag.length) : 0) + paddingLength);
+  let o = putRaw(out, 0, body);
+  o = putOpaque(out, o, auth.signature);
+  if (tag) putOpaque(out, o, tag);
+  return out; // the padding is the zero-filled tail
 }
 
 /** TLS encoding of a SenderData. */
 export function encodeSenderData(s: SenderData): Uint8Array {
   if (s.reuseGuard.length !== 4) throw new CodecError('invalid_value', 'reuse_guard must be 4 bytes');
-  return encode((w) => w.u32(s.leafIndex).u32(s.generation).raw(s.reuseGuard));
+  const out = new Uint8Array(12);
+  putRaw(out, putU32(out, putU32(out, 0, s.leafIndex), s.generation), s.reuseGuard);
+  return out;
 }
 
 /** Strictly decodes a SenderData. */
@@ -87,12 +112,27 @@ export function decodeSenderData(bytes: Uint8Array): SenderData {
   });
 }
 
+/**
+ * opaque group_id<V> || uint64 epoch: the fields that open SenderDataAAD, PrivateContentAAD and
+ * FramedContent alike, encoded once per epoch (FramingContext.groupAndEpoch).
+ */
+export function encodeGroupAndEpoch(groupId: Uint8Array, epoch: bigint): Uint8Array {
+  const out = new Uint8Array(opaqueSize(groupId.length) + 8);
+  putU64(out, putOpaque(out, 0, groupId), epoch);
+  return out;
+}
+
 /** RFC 9420 section 6.3.2 SenderDataAAD. */
 export function encodeSenderDataAAD(groupId: Uint8Array, epoch: bigint, contentType: ContentType): Uint8Array {
-  return encode((w) => {
-    w.opaque(groupId).u64(epoch);
-    writeContentType(w, contentType);
-  });
+  return encodeSenderDataAADAfter(encodeGroupAndEpoch(groupId, epoch), contentType);
+}
+
+/** SenderDataAAD from the encoded group and epoch (encodeGroupAndEpoch). */
+export function encodeSenderDataAADAfter(groupAndEpoch: Uint8Array, contentType: ContentType): Uint8Array {
+  const out = new Uint8Array(groupAndEpoch.length + 1);
+  out.set(groupAndEpoch);
+  out[groupAndEpoch.length] = contentTypeToNumber(contentType);
+  return out;
 }
 
 /** RFC 9420 section 6.3.1 PrivateContentAAD. */
@@ -102,9 +142,14 @@ export function encodePrivateContentAAD(
   contentType: ContentType,
   authenticatedData: Uint8Array,
 ): Uint8Array {
-  return encode((w) => {
-    w.opaque(groupId).u64(epoch);
-    writeContentType(w, contentType);
-    w.opaque(authenticatedData);
-  });
+  return encodePrivateContentAADAfter(encodeGroupAndEpoch(groupId, epoch), contentType, authenticatedData);
+}
+
+/** PrivateContentAAD from the encoded group and epoch (encodeGroupAndEpoch). */
+export function encodePrivateContentAADAfter(groupAndEpoch: Uint8Array, contentType: ContentType, authenticatedData: Uint8Array): Uint8Array {
+  const out = new Uint8Array(groupAndEpoch.length + 1 + opaqueSize(authenticatedData.length));
+  out.set(groupAndEpoch);
+  out[groupAndEpoch.length] = contentTypeToNumber(contentType);
+  putOpaque(out, groupAndEpoch.length + 1, authenticatedData);
+  return out;
 }

@@ -1,6 +1,7 @@
-import { decode, encode, type Reader, type Writer } from '@weft/codec';
+import { decode, encode, varintSize, type Reader, type Writer } from '@weft/codec';
+import { opaqueSize } from './byteLayout.ts';
 import { readHPKECiphertext, writeHPKECiphertext, type HPKECiphertext } from './hpkeCiphertext.ts';
-import { readLeafNode, writeLeafNode, type LeafNode } from './leafNode.ts';
+import { leafNodeBytes, readLeafNode, type LeafNode } from './leafNode.ts';
 import { MAX_KEY_BYTES, MAX_PAYLOAD_BYTES } from './limits.ts';
 
 /** RFC 9420 section 7.6 UpdatePathNode: a new node key and the path secret encrypted to each copath resolution member. */
@@ -15,10 +16,35 @@ export interface UpdatePath {
   readonly nodes: readonly UpdatePathNode[];
 }
 
+// A commit's UpdatePath is written with precomputed vector length headers (the items' sizes are
+// known from their fields) instead of Writer.vector, which builds and copies a nested buffer per
+// vector: one per path node and one for the node list.
+
+/** Bytes of the encrypted_path_secret vector's body. */
+function ciphertextsSize(cts: readonly HPKECiphertext[]): number {
+  let n = 0;
+  for (const c of cts) n += opaqueSize(c.kemOutput.length) + opaqueSize(c.ciphertext.length);
+  return n;
+}
+
+/** Encoded size of an UpdatePathNode. */
+function updatePathNodeSize(n: UpdatePathNode): number {
+  const inner = ciphertextsSize(n.encryptedPathSecret);
+  return opaqueSize(n.encryptionKey.length) + varintSize(inner) + inner;
+}
+
+/** Encoded size of an UpdatePath. */
+export function updatePathSize(p: UpdatePath): number {
+  let nodes = 0;
+  for (const n of p.nodes) nodes += updatePathNodeSize(n);
+  return leafNodeBytes(p.leafNode).length + varintSize(nodes) + nodes;
+}
+
 /** Writes an UpdatePathNode. */
 export function writeUpdatePathNode(w: Writer, n: UpdatePathNode): void {
   w.opaque(n.encryptionKey);
-  w.vector(n.encryptedPathSecret, writeHPKECiphertext);
+  w.varint(ciphertextsSize(n.encryptedPathSecret));
+  for (const c of n.encryptedPathSecret) writeHPKECiphertext(w, c);
 }
 
 /** Reads an UpdatePathNode. */
@@ -30,8 +56,11 @@ export function readUpdatePathNode(r: Reader): UpdatePathNode {
 
 /** Writes an UpdatePath. */
 export function writeUpdatePath(w: Writer, p: UpdatePath): void {
-  writeLeafNode(w, p.leafNode);
-  w.vector(p.nodes, writeUpdatePathNode);
+  w.raw(leafNodeBytes(p.leafNode));
+  let nodes = 0;
+  for (const n of p.nodes) nodes += updatePathNodeSize(n);
+  w.varint(nodes);
+  for (const n of p.nodes) writeUpdatePathNode(w, n);
 }
 
 /** Reads an UpdatePath. */
