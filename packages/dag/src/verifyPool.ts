@@ -23,8 +23,19 @@ export interface BatchVerifier {
    * there is none. A caller about to wait for verdicts calls it instead of idling.
    */
   helpOne?(): boolean;
+  /**
+   * Event-loop idle and active milliseconds of each verifier thread so far, so a caller can tell
+   * threads waiting for work from threads verifying (benchmarks).
+   */
+  threadTimes?(): ThreadTimes[];
   /** Stops any threads. */
   close(): Promise<void>;
+}
+
+/** Cumulative event-loop time of one thread, in milliseconds. */
+export interface ThreadTimes {
+  readonly idle: number;
+  readonly active: number;
 }
 
 /** Verdict of one job on a suite resolver, in the calling thread. */
@@ -224,6 +235,12 @@ export function createWorkerVerifier(options: WorkerVerifierOptions = {}): Batch
         const buf = packVerifyBatch(jobs);
         open.set(id, { id, buf, jobs, resolve, reject });
         for (const w of workers) w.postMessage({ id, buf });
+      });
+    },
+    threadTimes() {
+      return workers.map((w) => {
+        const { idle, active } = w.performance.eventLoopUtilization();
+        return { idle, active };
       });
     },
     async close() {

@@ -51,7 +51,12 @@ describe('worker verifier', () => {
     expect(new Set(expected.map((v) => typeof v))).toEqual(new Set(['boolean', 'string', 'object'])); // true/false, a reason, null
     const verifier = createWorkerVerifier({ threads: 2 });
     try {
+      const before = verifier.threadTimes?.() ?? [];
       expect(await verifier.verifyMany(jobs)).toEqual(expected);
+      // One reading per thread, cumulative: the threads' event loops ran meanwhile.
+      const after = verifier.threadTimes?.() ?? [];
+      expect(after).toHaveLength(2);
+      after.forEach((t, i) => expect(t.active + t.idle).toBeGreaterThan((before[i]?.active ?? 0) + (before[i]?.idle ?? 0)));
       // Several batches in flight at once settle independently, each with its own verdicts.
       const [a, b, c] = await Promise.all([verifier.verifyMany(jobs.slice(0, 13)), verifier.verifyMany(jobs.slice(13)), verifier.verifyMany([])]);
       expect([...a, ...b]).toEqual(expected);
