@@ -73,12 +73,13 @@ export interface WorkerVerifierOptions {
 // thread claims the next unverified job itself (an atomic counter) instead of waiting for the
 // calling thread to hand out pieces: a calling thread busy validating or storing no longer leaves a
 // worker idle. Layout: three Int32 (next job to claim, jobs done, job count), the byte offset of
-// each job (Uint32), one verdict byte per job, then the jobs: suite (u16), key, payload and
-// signature lengths (u16, u32, u16), then the three byte strings.
+// each job (Uint32), one verdict byte per job, then the jobs: suite, key, payload and signature
+// lengths (u32 each, so no length can wrap whatever the event size limit), then the three byte strings.
 const NEXT = 0;
 const DONE = 1;
 const COUNT = 2;
 const HEADER_BYTES = 12;
+const JOB_HEADER_BYTES = 16;
 /** Verdict bytes: 0 not yet verified. */
 const VALID = 1;
 const INVALID = 2;
@@ -90,7 +91,7 @@ export function packVerifyBatch(jobs: readonly VerifyJob[]): SharedArrayBuffer {
   const n = jobs.length;
   const recordsAt = HEADER_BYTES + 5 * n;
   let size = recordsAt;
-  for (const j of jobs) size += 10 + j.key.length + j.payload.length + j.sig.length;
+  for (const j of jobs) size += JOB_HEADER_BYTES + j.key.length + j.payload.length + j.sig.length;
   const buf = new SharedArrayBuffer(size);
   const view = new DataView(buf);
   const bytes = new Uint8Array(buf);
@@ -99,11 +100,11 @@ export function packVerifyBatch(jobs: readonly VerifyJob[]): SharedArrayBuffer {
   let at = recordsAt;
   jobs.forEach((j, i) => {
     offsets[i] = at;
-    view.setUint16(at, j.suite);
-    view.setUint16(at + 2, j.key.length);
-    view.setUint32(at + 4, j.payload.length);
-    view.setUint16(at + 8, j.sig.length);
-    at += 10;
+    view.setUint32(at, j.suite);
+    view.setUint32(at + 4, j.key.length);
+    view.setUint32(at + 8, j.payload.length);
+    view.setUint32(at + 12, j.sig.length);
+    at += JOB_HEADER_BYTES;
     bytes.set(j.key, at);
     at += j.key.length;
     bytes.set(j.payload, at);
@@ -119,11 +120,11 @@ export function readVerifyJob(buf: SharedArrayBuffer, i: number): VerifyJob {
   const view = new DataView(buf);
   const bytes = new Uint8Array(buf);
   let at = new Uint32Array(buf, HEADER_BYTES, i + 1)[i] as number;
-  const suite = view.getUint16(at);
-  const k = view.getUint16(at + 2);
-  const p = view.getUint32(at + 4);
-  const s = view.getUint16(at + 8);
-  at += 10;
+  const suite = view.getUint32(at);
+  const k = view.getUint32(at + 4);
+  const p = view.getUint32(at + 8);
+  const s = view.getUint32(at + 12);
+  at += JOB_HEADER_BYTES;
   return { suite, key: bytes.subarray(at, at + k), payload: bytes.subarray(at + k, at + k + p), sig: bytes.subarray(at + k + p, at + k + p + s) };
 }
 

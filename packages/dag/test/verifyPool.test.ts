@@ -31,9 +31,11 @@ describe('worker verifier', () => {
       { suite: 1, key: new Uint8Array([1, 2, 3]), payload: new Uint8Array(70_000).fill(9), sig: new Uint8Array([4, 5]) },
       { suite: 0xffff, key: new Uint8Array(0), payload: new Uint8Array([7]), sig: new Uint8Array(64).fill(1) },
       { suite: 2, key: new Uint8Array(65).fill(3), payload: new Uint8Array(0), sig: new Uint8Array(72).fill(8) },
+      // Lengths past 16 bits must not wrap (a wrapped key length would shift where payload and signature are read).
+      { suite: 70_000, key: new Uint8Array(65_568).fill(4), payload: new Uint8Array([1, 2]), sig: new Uint8Array(65_600).fill(5) },
     ];
     const buf = packVerifyBatch(jobs);
-    expect(countVerifyJobs(buf)).toBe(3);
+    expect(countVerifyJobs(buf)).toBe(4);
     expect(jobs.map((_, i) => readVerifyJob(buf, i))).toEqual(jobs);
     expect(countVerifyJobs(packVerifyBatch([]))).toBe(0);
   });
