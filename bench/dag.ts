@@ -39,6 +39,16 @@ interface IngestRun {
   /** Heap still in use after a full GC with the store open: what ingest really retains. */
   retainedHeapMb: number;
   accepted: number;
+  /** Share of the run each thread's event loop waited with nothing to do: main thread, then verifier threads. */
+  idleMain: number;
+  idleWorkers: number[];
+}
+
+/** Idle share of an interval from two cumulative event-loop readings. */
+function idleShare(before: { idle: number; active: number }, after: { idle: number; active: number }): number {
+  const idle = after.idle - before.idle;
+  const total = idle + after.active - before.active;
+  return total > 0 ? idle / total : 0;
 }
 
 /** Ingests blocks into a fresh LevelDB store; returns timings and memory. */
@@ -56,6 +66,8 @@ async function ingest(blocks: readonly Uint8Array[], verifier?: BatchVerifier): 
   const sliceUs: number[] = [];
   const sliceCpuUs: number[] = [];
   let accepted = 0;
+  const elu0 = performance.eventLoopUtilization();
+  const threads0 = verifier?.threadTimes?.() ?? [];
   const cpu0 = process.cpuUsage();
   let sliceCpu = cpu0;
   const t0 = performance.now();
@@ -79,12 +91,14 @@ async function ingest(blocks: readonly Uint8Array[], verifier?: BatchVerifier): 
   }
   const totalMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const elu1 = performance.eventLoopUtilization();
+  const threads1 = verifier?.threadTimes?.() ?? [];
   sampleMemory();
   collectGarbage();
   const retainedHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  return { totalMs, sliceUs, sliceCpuUs, cpuUsPerEvent: (cpu.user + cpu.system) / blocks.length, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20, retainedHeapMb, accepted };
+  return { totalMs, sliceUs, sliceCpuUs, cpuUsPerEvent: (cpu.user + cpu.system) / blocks.length, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20, retainedHeapMb, accepted, idleMain: idleShare(elu0, elu1), idleWorkers: threads1.map((t, i) => idleShare(threads0[i] ?? { idle: 0, active: 0 }, t)) };
 }
 
 /** Benchmark rows for the dag section. */
@@ -151,6 +165,8 @@ export async function run(): Promise<BenchRow[]> {
         peakHeapMb: Math.round(big.peakHeapMb),
         retainedHeapMb: Math.round(big.retainedHeapMb),
         accepted: big.accepted,
+        idleMainPct: Number((100 * big.idleMain).toFixed(1)),
+        idleWorkersPct: big.idleWorkers.map((x) => Number((100 * x).toFixed(1))).join('/'),
       },
     });
   }
@@ -175,7 +191,7 @@ export async function run(): Promise<BenchRow[]> {
       r.extra?.['cpuUsPerEvent'] !== undefined ? formatUs(Number(r.extra['cpuUsPerEvent'])) : '-',
       `${formatUs(r.p10Us)} .. ${formatUs(r.p90Us)}`,
       r.extra && 'peakRssMb' in r.extra
-        ? `peak RSS ${r.extra['peakRssMb']} MB, peak heap ${r.extra['peakHeapMb']} MB, heap after GC ${r.extra['retainedHeapMb']} MB, first/last 10%: ${r.extra['firstSliceUs']}/${r.extra['lastSliceUs']} us wall, ${r.extra['firstSliceCpuUs']}/${r.extra['lastSliceCpuUs']} us CPU, large/small ${r.extra['perEventRatioLargeToSmall']}`
+        ? `peak RSS ${r.extra['peakRssMb']} MB, peak heap ${r.extra['peakHeapMb']} MB, heap after GC ${r.extra['retainedHeapMb']} MB, first/last 10%: ${r.extra['firstSliceUs']}/${r.extra['lastSliceUs']} us wall, ${r.extra['firstSliceCpuUs']}/${r.extra['lastSliceCpuUs']} us CPU, large/small ${r.extra['perEventRatioLargeToSmall']}, idle main ${r.extra['idleMainPct']}%${r.extra['idleWorkersPct'] ? `, workers ${r.extra['idleWorkersPct']}%` : ''}`
         : '',
     ]),
   );

@@ -19,12 +19,23 @@ export type VerifyVerdict = boolean | string | null;
 export interface BatchVerifier {
   verifyMany(jobs: readonly VerifyJob[]): Promise<VerifyVerdict[]>;
   /**
-   * Verifies one queued piece of work in the calling thread, if any is waiting for a thread; false
-   * when there is none. A caller about to wait for verdicts calls it instead of idling.
+   * Verifies one queued signature in the calling thread, if one is waiting for a thread; false when
+   * there is none. A caller about to wait for verdicts calls it instead of idling.
    */
   helpOne?(): boolean;
+  /**
+   * Event-loop idle and active milliseconds of each verifier thread so far, so a caller can tell
+   * threads waiting for work from threads verifying (benchmarks).
+   */
+  threadTimes?(): ThreadTimes[];
   /** Stops any threads. */
   close(): Promise<void>;
+}
+
+/** Cumulative event-loop time of one thread, in milliseconds. */
+export interface ThreadTimes {
+  readonly idle: number;
+  readonly active: number;
 }
 
 /** Verdict of one job on a suite resolver, in the calling thread. */
@@ -58,138 +69,184 @@ export interface WorkerVerifierOptions {
   readonly execArgv?: string[];
 }
 
-/**
- * Packs jobs into one buffer, so a batch crosses to a worker as a single transferred ArrayBuffer
- * instead of a structured clone of three arrays per job. Layout per job: suite (u16), key, payload
- * and signature lengths (u16, u32, u16), then the three byte strings.
- */
-export function packVerifyJobs(jobs: readonly VerifyJob[]): ArrayBuffer {
-  let size = 4;
-  for (const j of jobs) size += 10 + j.key.length + j.payload.length + j.sig.length;
-  const buf = new ArrayBuffer(size);
+// A batch lives in one SharedArrayBuffer that every worker and the calling thread see, so each
+// thread claims the next unverified job itself (an atomic counter) instead of waiting for the
+// calling thread to hand out pieces: a calling thread busy validating or storing no longer leaves a
+// worker idle. Layout: three Int32 (next job to claim, jobs done, job count), the byte offset of
+// each job (Uint32), one verdict byte per job, then the jobs: suite, key, payload and signature
+// lengths (u32 each, so no length can wrap whatever the event size limit), then the three byte strings.
+const NEXT = 0;
+const DONE = 1;
+const COUNT = 2;
+const HEADER_BYTES = 12;
+const JOB_HEADER_BYTES = 16;
+/** Verdict bytes: 0 not yet verified. */
+const VALID = 1;
+const INVALID = 2;
+const BAD_KEY = 3;
+const NO_SUITE = 4;
+
+/** Packs jobs into one shared buffer (see the layout above). */
+export function packVerifyBatch(jobs: readonly VerifyJob[]): SharedArrayBuffer {
+  const n = jobs.length;
+  const recordsAt = HEADER_BYTES + 5 * n;
+  let size = recordsAt;
+  for (const j of jobs) size += JOB_HEADER_BYTES + j.key.length + j.payload.length + j.sig.length;
+  const buf = new SharedArrayBuffer(size);
   const view = new DataView(buf);
   const bytes = new Uint8Array(buf);
-  view.setUint32(0, jobs.length);
-  let at = 4;
-  for (const j of jobs) {
-    view.setUint16(at, j.suite);
-    view.setUint16(at + 2, j.key.length);
-    view.setUint32(at + 4, j.payload.length);
-    view.setUint16(at + 8, j.sig.length);
-    at += 10;
+  const offsets = new Uint32Array(buf, HEADER_BYTES, n);
+  new Int32Array(buf, 0, 3)[COUNT] = n;
+  let at = recordsAt;
+  jobs.forEach((j, i) => {
+    offsets[i] = at;
+    view.setUint32(at, j.suite);
+    view.setUint32(at + 4, j.key.length);
+    view.setUint32(at + 8, j.payload.length);
+    view.setUint32(at + 12, j.sig.length);
+    at += JOB_HEADER_BYTES;
     bytes.set(j.key, at);
     at += j.key.length;
     bytes.set(j.payload, at);
     at += j.payload.length;
     bytes.set(j.sig, at);
     at += j.sig.length;
-  }
+  });
   return buf;
 }
 
-/** The jobs of a buffer made by packVerifyJobs (byte strings are views into it). */
-export function unpackVerifyJobs(buf: ArrayBuffer): VerifyJob[] {
+/** Job `i` of a buffer made by packVerifyBatch (its byte strings are views into the buffer). */
+export function readVerifyJob(buf: SharedArrayBuffer, i: number): VerifyJob {
   const view = new DataView(buf);
   const bytes = new Uint8Array(buf);
-  const out: VerifyJob[] = [];
-  let at = 4;
-  for (let n = view.getUint32(0); n > 0; n--) {
-    const suite = view.getUint16(at);
-    const k = view.getUint16(at + 2);
-    const p = view.getUint32(at + 4);
-    const s = view.getUint16(at + 8);
-    at += 10;
-    out.push({ suite, key: bytes.subarray(at, at + k), payload: bytes.subarray(at + k, at + k + p), sig: bytes.subarray(at + k + p, at + k + p + s) });
-    at += k + p + s;
-  }
-  return out;
+  let at = new Uint32Array(buf, HEADER_BYTES, i + 1)[i] as number;
+  const suite = view.getUint32(at);
+  const k = view.getUint32(at + 4);
+  const p = view.getUint32(at + 8);
+  const s = view.getUint32(at + 12);
+  at += JOB_HEADER_BYTES;
+  return { suite, key: bytes.subarray(at, at + k), payload: bytes.subarray(at + k, at + k + p), sig: bytes.subarray(at + k + p, at + k + p + s) };
 }
 
-/** Signatures per message to a worker: about 5 ms of work, against tens of microseconds per message. */
-const PIECE_SIZE = 32;
-/** Pieces a worker holds at once, so it never waits a round trip for its next piece. */
-const PIECES_PER_WORKER = 2;
+/** Number of jobs in a buffer made by packVerifyBatch. */
+export function countVerifyJobs(buf: SharedArrayBuffer): number {
+  return new Int32Array(buf, 0, 3)[COUNT] as number;
+}
 
-interface Pending {
+/**
+ * Claims the next unclaimed job of a batch for the calling thread: its index, or -1 when every job
+ * is claimed already.
+ */
+export function claimVerifyJob(buf: SharedArrayBuffer): number {
+  const header = new Int32Array(buf, 0, 3);
+  const i = Atomics.add(header, NEXT, 1);
+  return i < (header[COUNT] as number) ? i : -1;
+}
+
+/** Records the verdict of claimed job `i`; true when it was the batch's last job to finish. */
+export function settleVerifyJob(buf: SharedArrayBuffer, i: number, verdict: VerifyVerdict): boolean {
+  const header = new Int32Array(buf, 0, 3);
+  const n = header[COUNT] as number;
+  // The verdict byte is written before the atomic increment, so a thread that sees every job done
+  // (with an atomic load) sees every verdict.
+  new Uint8Array(buf, HEADER_BYTES + 4 * n, n)[i] = verdict === true ? VALID : verdict === false ? INVALID : verdict === null ? NO_SUITE : BAD_KEY;
+  return Atomics.add(header, DONE, 1) + 1 === n;
+}
+
+/** Verifies claimed jobs of a batch until none is left to claim; true when this thread finished the batch. */
+export function runVerifyBatch(resolveSuite: SuiteResolver, buf: SharedArrayBuffer): boolean {
+  let finished = false;
+  for (let i = claimVerifyJob(buf); i >= 0; i = claimVerifyJob(buf)) {
+    if (settleVerifyJob(buf, i, verifyJob(resolveSuite, readVerifyJob(buf, i)))) finished = true;
+  }
+  return finished;
+}
+
+interface OpenBatch {
+  readonly id: number;
+  readonly buf: SharedArrayBuffer;
+  readonly jobs: readonly VerifyJob[];
   resolve(v: VerifyVerdict[]): void;
   reject(e: unknown): void;
 }
 
 /**
  * Verifies on worker threads through `@weft/crypto` (each worker resolves the suite itself), so
- * Ed25519 verification, the dominant cost of ingest, runs beside decoding and storage.
+ * Ed25519 verification, the dominant cost of ingest, runs beside decoding and storage. Every batch
+ * goes to every worker, and each thread (the calling one too, through helpOne) claims its jobs one
+ * at a time, so a thread slowed down by other load simply verifies fewer of them.
  */
 export function createWorkerVerifier(options: WorkerVerifierOptions = {}): BatchVerifier {
   const threads = Math.max(1, options.threads ?? Math.min(4, availableParallelism()));
   const provider = options.provider ?? 'node';
   const resolveHere = createSuiteResolver(provider);
-  const workers: { worker: Worker; busy: number }[] = [];
-  const pending = new Map<number, Pending>();
-  // Pieces not yet sent. Each worker gets the next piece as soon as it has fewer than
-  // PIECES_PER_WORKER in hand, so a worker slowed down by other load takes fewer pieces instead of
-  // holding everyone back (a fixed split waits for the slowest thread).
-  const queue: { jobs: readonly VerifyJob[]; p: Pending }[] = [];
+  const workers: Worker[] = [];
+  // Batches not yet finished, oldest first (the calling thread helps the oldest with jobs left).
+  const open = new Map<number, OpenBatch>();
   let seq = 0;
   let failure: unknown;
-  const pump = (): void => {
-    for (const slot of workers) {
-      while (slot.busy < PIECES_PER_WORKER && queue.length > 0) {
-        const { jobs, p } = queue.shift()!;
-        const id = ++seq;
-        pending.set(id, {
-          resolve: (v) => {
-            slot.busy -= 1;
-            p.resolve(v);
-            pump();
-          },
-          reject: p.reject,
-        });
-        slot.busy += 1;
-        const buf = packVerifyJobs(jobs);
-        slot.worker.postMessage({ id, buf }, [buf]);
-      }
+
+  const finish = (batch: OpenBatch): void => {
+    open.delete(batch.id);
+    const n = batch.jobs.length;
+    Atomics.load(new Int32Array(batch.buf, 0, 3), DONE); // pairs with the increment in settleVerifyJob
+    const codes = new Uint8Array(batch.buf, HEADER_BYTES + 4 * n, n);
+    const verdicts: VerifyVerdict[] = new Array<VerifyVerdict>(n);
+    for (let i = 0; i < n; i++) {
+      const c = codes[i];
+      // A malformed key's reason is a string; it is recomputed here rather than shared (rare).
+      verdicts[i] = c === VALID ? true : c === INVALID ? false : c === NO_SUITE ? null : verifyJob(resolveHere, batch.jobs[i] as VerifyJob);
     }
+    batch.resolve(verdicts);
   };
+  const fail = (e: unknown): void => {
+    failure ??= e;
+    for (const b of open.values()) b.reject(e);
+    open.clear();
+  };
+
   for (let i = 0; i < threads; i++) {
     const w = new Worker(new URL('./verifyWorker.mjs', import.meta.url), {
       workerData: { provider },
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
     });
     w.unref();
-    w.on('message', (m: { id: number; verdicts: VerifyVerdict[] }) => {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      p?.resolve(m.verdicts);
+    w.on('message', (id: number) => {
+      const batch = open.get(id);
+      if (batch) finish(batch);
     });
-    w.on('error', (e) => {
-      failure = e;
-      for (const p of pending.values()) p.reject(e);
-      pending.clear();
-      for (const q of queue.splice(0)) q.p.reject(e);
-    });
-    workers.push({ worker: w, busy: 0 });
+    w.on('error', fail);
+    workers.push(w);
   }
-  const run = (jobs: readonly VerifyJob[]): Promise<VerifyVerdict[]> =>
-    new Promise((resolve, reject) => {
-      if (failure) return reject(failure);
-      queue.push({ jobs, p: { resolve, reject } });
-      pump();
-    });
   return {
     helpOne() {
-      const next = queue.shift();
-      if (!next) return false;
-      next.p.resolve(next.jobs.map((j) => verifyJob(resolveHere, j)));
-      return true;
+      for (const batch of open.values()) {
+        const i = claimVerifyJob(batch.buf);
+        if (i < 0) continue;
+        if (settleVerifyJob(batch.buf, i, verifyJob(resolveHere, batch.jobs[i] as VerifyJob))) finish(batch);
+        return true;
+      }
+      return false;
     },
-    async verifyMany(jobs) {
-      if (jobs.length === 0) return [];
-      const parts: Promise<VerifyVerdict[]>[] = [];
-      for (let i = 0; i < jobs.length; i += PIECE_SIZE) parts.push(run(jobs.slice(i, i + PIECE_SIZE)));
-      return (await Promise.all(parts)).flat();
+    verifyMany(jobs) {
+      if (jobs.length === 0) return Promise.resolve([]);
+      return new Promise((resolve, reject) => {
+        if (failure !== undefined) return reject(failure);
+        const id = ++seq;
+        const buf = packVerifyBatch(jobs);
+        open.set(id, { id, buf, jobs, resolve, reject });
+        for (const w of workers) w.postMessage({ id, buf });
+      });
+    },
+    threadTimes() {
+      return workers.map((w) => {
+        const { idle, active } = w.performance.eventLoopUtilization();
+        return { idle, active };
+      });
     },
     async close() {
-      await Promise.all(workers.map((w) => w.worker.terminate()));
+      fail(new Error('the worker verifier was closed'));
+      await Promise.all(workers.map((w) => w.terminate()));
     },
   };
 }
