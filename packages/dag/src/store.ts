@@ -7,7 +7,7 @@ import { cidFromKey, cidKey } from './cid.ts';
 import { decodeEvent, getSigningPayloads } from './eventCodec.ts';
 import { createInlineVerifier } from './verifyPool.ts';
 import type { BatchVerifier, VerifyJob } from './verifyPool.ts';
-import { findEventGroup, getEventKeys, getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
+import { attributeGroups, findEventGroup, getEventKeys, getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
 import type { EventKeys, KnownEvent, ValidationContext } from './validate.ts';
 import { PendingPool, makePendingEntry } from './pendingPool.ts';
 import type { PendingEntry, PendingPoolLimits } from './pendingPool.ts';
@@ -491,9 +491,7 @@ export class DagStore {
       verdicts: Promise<Map<CheckedEvent, EventError | true>>;
     }
     const genesisSuites = new Map<string, number>();
-    // Groups of events prepared but not yet stored (so their children in later chunks get a suite).
-    const attributed = new Map<string, string>();
-    const groupCids = new Map<string, CID>();
+    const attributed = new Map<string, string>(); // groups of events prepared, not yet processed
     const prepare = async (chunk: IncomingBlock[]): Promise<Prepared> => {
       const decoded: (CheckedEvent | EventError)[] = chunk.map((block) => {
         try {
@@ -505,7 +503,6 @@ export class DagStore {
         }
       });
       const keys: string[] = [];
-      const groups = new Set<string>();
       for (const d of decoded) {
         if (d instanceof EventError) continue;
         const k = getEventKeys(d);
@@ -514,26 +511,8 @@ export class DagStore {
         if (d.event.suite !== undefined) genesisSuites.set(k.self, d.event.suite);
       }
       await this.#ensureLoaded(keys);
-      // Each event's group, for its signature check: see findEventGroup, or else (input in
-      // topological order) the group of a parent prepared earlier, set as the event's groupHint so
-      // validation refuses the event unless its parents are in that group.
-      const groupOf: (string | undefined)[] = [];
-      for (let i = 0; i < decoded.length; i++) {
-        const d = decoded[i] as CheckedEvent | EventError;
-        if (d instanceof EventError) continue;
-        let g = findEventGroup(d, (k) => this.#lookupSync(k));
-        const parent = g === undefined ? getEventKeys(d).parents.find((p) => attributed.has(p)) : undefined;
-        if (parent !== undefined) {
-          g = attributed.get(parent) as string;
-          if (!groupCids.has(g)) groupCids.set(g, cidFromKey(g));
-          decoded[i] = withGroupHint(d, groupCids.get(g) as CID);
-        }
-        if (g === undefined) continue;
-        groupOf[i] = g;
-        attributed.set(getEventKeys(d).self, g);
-        if (d.event.kind !== 'genesis') groups.add(g);
-      }
-      for (const g of groups) if (!this.#groups.has(g)) await this.#ensureGroup(g);
+      const groupOf = attributeGroups(decoded, (k) => this.#lookupSync(k), attributed);
+      for (const g of new Set(groupOf)) if (g !== undefined && !this.#groups.has(g)) await this.#ensureGroup(g);
       const suites: number[] = [];
       const owners: CheckedEvent[] = [];
       const trusted: CheckedEvent[] = [];

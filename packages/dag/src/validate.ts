@@ -1,7 +1,8 @@
 import type { CID } from 'multiformats/cid';
 import { EventError } from './errors.ts';
-import { cidKey } from './cid.ts';
+import { cidFromKey, cidKey } from './cid.ts';
 import { getSigningPayload } from './eventCodec.ts';
+import { withGroupHint } from './event.ts';
 import type { CheckedEvent, EventKind, SignatureSuite, SuiteResolver } from './event.ts';
 
 /** What validation needs to know about an already accepted event. */
@@ -93,6 +94,37 @@ export function findEventGroup(checked: CheckedEvent, lookup: (key: string) => K
     if (meta) return meta.group;
   }
   return undefined;
+}
+
+/**
+ * Attributes the decoded events of a chunk to groups before validation, so their signatures can be
+ * checked in a batch: see findEventGroup, else (input in topological order) the group of a parent
+ * attributed earlier (`attributed`, by event key), which becomes the event's groupHint (its entry
+ * in `decoded` is replaced) so validation refuses it unless its parents are in that group.
+ * Records each attribution in `attributed`; returns the group key of each entry of `decoded`.
+ */
+export function attributeGroups(
+  decoded: (CheckedEvent | EventError)[],
+  lookup: (key: string) => KnownEvent | undefined,
+  attributed: Map<string, string>,
+): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
+  for (let i = 0; i < decoded.length; i++) {
+    const d = decoded[i] as CheckedEvent | EventError;
+    if (d instanceof EventError) {
+      out.push(undefined);
+      continue;
+    }
+    let g = findEventGroup(d, lookup);
+    const parent = g === undefined ? getEventKeys(d).parents.find((p) => attributed.has(p)) : undefined;
+    if (parent !== undefined) {
+      g = attributed.get(parent) as string;
+      decoded[i] = withGroupHint(d, cidFromKey(g));
+    }
+    if (g !== undefined) attributed.set(getEventKeys(d).self, g);
+    out.push(g);
+  }
+  return out;
 }
 
 /**

@@ -127,6 +127,10 @@ describe('store rejections leave the store unchanged', () => {
     // An event's group is its parents': parents in two groups make no group.
     expect(await rejectUnchanged(store, child(a, [c, g2.cid], c).bytes)).toBe('group_mismatch');
     expect(await rejectUnchanged(store, child(a, [c, g2.cid], g2.cid).bytes)).toBe('group_mismatch');
+    // The same when the parents arrive in the same call, none of them stored yet.
+    const [ga, gb] = [genesis(a, 'ga'), genesis(b, 'gb')];
+    const both = child(a, [ga.cid, gb.cid], ga.cid);
+    expect((await (await newStore()).addMany([ga, gb, both])).map(codeOf)).toEqual(['accepted', 'accepted', 'group_mismatch']);
     expect(await rejectUnchanged(store, child(a, [m], m, 'commit').bytes)).toBe('bad_base'); // base is a message
     expect(await rejectUnchanged(store, child(a, [m], g2.cid, 'commit').bytes)).toBe('bad_base'); // base in another group
     expect(await rejectUnchanged(store, child(a, [m], c, 'commit', 'r', { resolves: [m] }).bytes)).toBe('bad_resolves');
