@@ -419,17 +419,18 @@ class Device implements MergeDevice {
 
   /**
    * The group of an incoming event: a genesis is its own; any other event belongs to its parents'
-   * group (format v2 events name none), so the ledger holding one of its parents, else (parents not
-   * here yet) the group we are in or the only one we follow.
+   * group (format v2 events name none). A member follows only its group, and so does a device
+   * following one group; before joining, with several, the ledger holding one of its parents.
    */
   #findGroup(checked: CheckedEvent): string | null {
     const own = getEventGroup(checked);
     if (own) return cidKey(own);
+    if (this.#group !== null || this.#ledgers.size === 1) return this.#ledger()?.groupKey ?? null;
     for (const p of checked.event.parents) {
       const k = cidKey(p);
       for (const l of this.#ledgers.values()) if (l.entries.has(k) || l.pending.has(k)) return l.groupKey;
     }
-    return this.#ledger()?.groupKey ?? null;
+    return null;
   }
 
   /** Keeps an event whose group cannot be told yet (no genesis seen), oldest dropped first. */
