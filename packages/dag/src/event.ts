@@ -1,13 +1,13 @@
 import type { CID } from 'multiformats/cid';
 
 /** Current event format version (`v`). */
-export const EVENT_VERSION = 1;
+export const EVENT_VERSION = 2;
 /** Largest encoded event, signature included. */
 export const MAX_EVENT_BYTES = 64 * 1024;
 /** Most parents one event may name. */
 export const MAX_PARENTS = 20;
 /** Domain-separation label prefixed to the bytes an author signs. */
-export const SIGNATURE_LABEL = 'weft event v1';
+export const SIGNATURE_LABEL = 'weft event v2';
 
 /** The five event kinds. */
 export const EVENT_KINDS = ['genesis', 'proposal', 'commit', 'welcome', 'message'] as const;
@@ -26,8 +26,6 @@ export interface Author {
 export interface DagEvent {
   readonly v: number;
   readonly kind: EventKind;
-  /** Group id (genesis CID); absent on genesis, whose own CID is the group id. */
-  readonly group?: CID;
   /** Cipher suite id; present on genesis only. */
   readonly suite?: number;
   readonly author: Author;
@@ -64,6 +62,12 @@ export interface EventBlock {
 /** A checked event: its block plus the decoded fields. */
 export interface CheckedEvent extends EventBlock {
   readonly event: DagEvent;
+  /**
+   * The group the event was received for (a sync message names it) or attributed to by the store
+   * from a parent seen earlier: it places the event while its parents are unknown, and the event is
+   * refused ('group_mismatch') unless its parents turn out to belong to that group.
+   */
+  readonly groupHint?: CID;
 }
 
 /** Minimal signature capability the DAG needs; any `@weft/crypto` CipherSuite satisfies it. */
@@ -76,7 +80,16 @@ export interface SignatureSuite {
 /** Resolves a genesis `suite` id to its signature scheme; undefined when unsupported. */
 export type SuiteResolver = (id: number) => SignatureSuite | undefined;
 
-/** Group id of an event: its `group` field, or its own CID for a genesis. */
-export function getEventGroup(checked: CheckedEvent): CID {
-  return checked.event.group ?? checked.cid;
+/**
+ * Group id of an event as far as the event alone tells: its own CID for a genesis, else the group it
+ * was received for (`groupHint`), else undefined. An event names no group (format v2): it belongs to
+ * the group of its parents, which only a replica holding them can check.
+ */
+export function getEventGroup(checked: CheckedEvent): CID | undefined {
+  return checked.event.kind === 'genesis' ? checked.cid : checked.groupHint;
+}
+
+/** The same checked event, marked as received for `group` (see `CheckedEvent.groupHint`). */
+export function withGroupHint(checked: CheckedEvent, group: CID): CheckedEvent {
+  return { cid: checked.cid, bytes: checked.bytes, event: checked.event, groupHint: group };
 }

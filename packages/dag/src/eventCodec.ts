@@ -9,14 +9,16 @@ import type { Author, CheckedEvent, DagEvent, EventKind } from './event.ts';
 
 const labelBytes = concatBytes(utf8(SIGNATURE_LABEL), new Uint8Array([0]));
 
-// Which keys each kind may carry; anything outside ALL_KEYS is an unknown field.
+// Which keys each kind may carry; anything outside ALL_KEYS is an unknown field. `group` is known
+// only to be refused with a precise reason: since format v2 no event names its group (a genesis is
+// its own group, any other event belongs to its parents' group).
 const ALL_KEYS = new Set(['v', 'kind', 'group', 'suite', 'author', 'parents', 'base', 'body', 'resolves', 'sig']);
 const KIND_KEYS: Record<EventKind, ReadonlySet<string>> = {
   genesis: new Set(['v', 'kind', 'suite', 'author', 'parents', 'body', 'sig']),
-  proposal: new Set(['v', 'kind', 'group', 'author', 'parents', 'base', 'body', 'sig']),
-  commit: new Set(['v', 'kind', 'group', 'author', 'parents', 'base', 'body', 'resolves', 'sig']),
-  welcome: new Set(['v', 'kind', 'group', 'author', 'parents', 'base', 'body', 'sig']),
-  message: new Set(['v', 'kind', 'group', 'author', 'parents', 'base', 'body', 'sig']),
+  proposal: new Set(['v', 'kind', 'author', 'parents', 'base', 'body', 'sig']),
+  commit: new Set(['v', 'kind', 'author', 'parents', 'base', 'body', 'resolves', 'sig']),
+  welcome: new Set(['v', 'kind', 'author', 'parents', 'base', 'body', 'sig']),
+  message: new Set(['v', 'kind', 'author', 'parents', 'base', 'body', 'sig']),
 };
 const AUTHOR_KEYS = new Set(['key', 'leaf']);
 
@@ -27,7 +29,6 @@ function toDataModel(event: Omit<DagEvent, 'sig'> & { sig?: Uint8Array }): Plain
   const author: Plain = { key: event.author.key };
   if (event.author.leaf !== undefined) author['leaf'] = event.author.leaf;
   const out: Plain = { v: event.v, kind: event.kind, author, parents: [...event.parents], body: event.body };
-  if (event.group !== undefined) out['group'] = event.group;
   if (event.suite !== undefined) out['suite'] = event.suite;
   if (event.base !== undefined) out['base'] = event.base;
   if (event.resolves !== undefined) out['resolves'] = [...event.resolves];
@@ -49,7 +50,7 @@ export function encodeSigningPayload(event: Omit<DagEvent, 'sig'>): Uint8Array {
 // Canonical bytes of each decoded event, so the signing payload can be cut out of them: a hidden
 // (non-enumerable) property, cheaper than a WeakMap holding 100,000s of entries during an import.
 const BYTES = Symbol('weft.eventBytes');
-const SIG_PREFIX = [0x61, 0x76, 0x01, 0x63, 0x73, 0x69, 0x67]; // "v": 1, then the key "sig"
+const SIG_PREFIX = [0x61, 0x76, EVENT_VERSION, 0x63, 0x73, 0x69, 0x67]; // "v": 2, then the key "sig"
 
 /**
  * Where the `sig` entry of canonical event bytes ends, or undefined if the bytes do not start with
@@ -196,6 +197,9 @@ function parseEvent(raw: unknown, label?: CID): DagEvent {
   if (kind === 'genesis' && 'group' in raw) {
     fail('duplicate_genesis', 'a genesis may not name a group: its own CID is the group id, so a group has exactly one genesis', label);
   }
+  if ('group' in raw) {
+    fail('invalid_field', `a ${kind} event may not name a group: since format v2 an event belongs to the group of its parents`, label);
+  }
   for (const k of Object.keys(raw)) {
     if (!allowed.has(k)) fail('invalid_field', `field "${k}" is not allowed on a ${kind} event`, label);
   }
@@ -232,8 +236,6 @@ function parseEvent(raw: unknown, label?: CID): DagEvent {
     return { v: EVENT_VERSION, kind, suite, author, parents, body, sig };
   }
   if (parents.length === 0) fail('invalid_parents', `a ${kind} event needs at least one parent`, label);
-  if (!('group' in raw)) fail('missing_field', 'field "group" is missing', label);
-  const group = readCid(raw['group'], 'group', label);
   let base: CID | undefined;
   if ('base' in raw) base = readCid(raw['base'], 'base', label);
   else if (kind !== 'welcome') fail('missing_field', `a ${kind} event must name its base epoch ("base")`, label);
@@ -245,7 +247,6 @@ function parseEvent(raw: unknown, label?: CID): DagEvent {
   return {
     v: EVENT_VERSION,
     kind,
-    group,
     author,
     parents,
     ...(base ? { base } : {}),

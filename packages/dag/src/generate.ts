@@ -83,7 +83,7 @@ export function* generateDag(options: GenerateOptions): Generator<CheckedEvent> 
     const parents = [...state.heads].sort((a, b) => compareBytes(a.bytes, b.bytes)).slice(0, MAX_PARENTS);
     const roll = rng.next();
     const kind: EventKind = roll < 0.2 ? 'commit' : roll < 0.3 ? 'proposal' : roll < 0.35 ? 'welcome' : 'message';
-    const common = { group: state.genesis, parents, base: state.base };
+    const common = { parents, base: state.base };
     const made: CheckedEvent[] = [];
     if (kind === 'commit') {
       const resolves = state.loser ? [state.loser] : undefined;

@@ -7,6 +7,7 @@ export {
   EVENT_KINDS,
   HANDSHAKE_KINDS,
   getEventGroup,
+  withGroupHint,
   type EventKind,
   type Author,
   type DagEvent,
@@ -20,7 +21,7 @@ export {
 export { computeCid, isEventCid, cidKey, cidFromKey, parseCid, DAG_CBOR_CODE, SHA2_256_CODE } from './cid.ts';
 export { decodeDagCborStrict, DagCborError, MAX_DAG_CBOR_DEPTH, type DagCborErrorCode } from './dagCbor.ts';
 export { encodeEvent, encodeSigningPayload, getSigningPayload, decodeEvent } from './eventCodec.ts';
-export { validateEvent, verifyEventSignature, type KnownEvent, type ValidationContext, type ValidationOutcome } from './validate.ts';
+export { validateEvent, verifyEventSignature, findEventGroup, type KnownEvent, type ValidationContext, type ValidationOutcome } from './validate.ts';
 export { buildEvent, type EventSigner } from './builder.ts';
 export { PendingPool, type PendingEntry, type PendingPoolLimits } from './pendingPool.ts';
 export { createInlineVerifier, createWorkerVerifier, verifyJob, type BatchVerifier, type VerifyJob, type VerifyVerdict, type WorkerVerifierOptions } from './verifyPool.ts';

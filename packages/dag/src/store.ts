@@ -1,13 +1,13 @@
 import type { AbstractChainedBatchWriteOptions, AbstractLevel } from 'abstract-level';
 import type { CID } from 'multiformats/cid';
 import { EventError } from './errors.ts';
-import { HANDSHAKE_KINDS } from './event.ts';
+import { HANDSHAKE_KINDS, withGroupHint } from './event.ts';
 import type { CheckedEvent, EventBlock, EventKind, EventMeta, SuiteResolver } from './event.ts';
 import { cidFromKey, cidKey } from './cid.ts';
 import { decodeEvent, getSigningPayloads } from './eventCodec.ts';
 import { createInlineVerifier } from './verifyPool.ts';
 import type { BatchVerifier, VerifyJob } from './verifyPool.ts';
-import { getEventKeys, getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
+import { attributeGroups, findEventGroup, getEventKeys, getGroupSuite, validateEvent, verifyEventSignature } from './validate.ts';
 import type { EventKeys, KnownEvent, ValidationContext } from './validate.ts';
 import { PendingPool, makePendingEntry } from './pendingPool.ts';
 import type { PendingEntry, PendingPoolLimits } from './pendingPool.ts';
@@ -49,6 +49,8 @@ export interface DagStoreOptions {
 export interface IncomingBlock {
   readonly bytes: Uint8Array;
   readonly cid?: CID;
+  /** The group the sender delivered it for (a sync message names it): places the event while its parents are unknown; refused unless its parents are in it. */
+  readonly group?: CID;
 }
 
 /** What happened to one offered event. */
@@ -312,7 +314,7 @@ export class DagStore {
         const known = await this.db.getMany(stillMissing.map((k) => `e!${k}`));
         if (known.every((v) => v !== undefined)) {
           this.pending.remove(e.key);
-          blocks.push({ bytes: e.checked.bytes, cid: e.checked.cid });
+          blocks.push({ bytes: e.checked.bytes, cid: e.checked.cid, ...(e.checked.groupHint ? { group: e.checked.groupHint } : {}) });
         }
       }
       return this.#ingest(blocks, {});
@@ -432,18 +434,18 @@ export class DagStore {
         results.push({ status: 'pending', cid: checked.cid, missing: [...existing.missing].sort().map(cidFromKey) });
         return;
       }
-      const groupKey = keys.group;
-      if (checked.event.group && !this.#groups.has(groupKey)) return this.#ensureGroup(groupKey).then(() => processInGroup(checked, key, groupKey, verified));
+      const groupKey = findEventGroup(checked, (k) => this.#lookupSync(k));
+      if (groupKey !== undefined && checked.event.kind !== 'genesis' && !this.#groups.has(groupKey)) return this.#ensureGroup(groupKey).then(() => processInGroup(checked, key, groupKey, verified));
       return processInGroup(checked, key, groupKey, verified);
     };
 
-    const processInGroup = (checked: CheckedEvent, key: string, groupKey: string, verified: boolean): void | Promise<void> => {
+    const processInGroup = (checked: CheckedEvent, key: string, groupKey: string | undefined, verified: boolean): void | Promise<void> => {
       const { event } = checked;
       const outcome = validateEvent(checked, ctx(verified));
       if (outcome.status === 'missing') {
         // Verify now when the group is known, so forged events never occupy the pool.
         let sigOk = verified;
-        if (!sigOk && this.#groups.has(groupKey)) {
+        if (!sigOk && groupKey !== undefined && this.#groups.has(groupKey)) {
           verifyEventSignature(checked, getGroupSuite(ctx(false), groupKey, checked.cid));
           sigOk = true;
         }
@@ -489,31 +491,33 @@ export class DagStore {
       verdicts: Promise<Map<CheckedEvent, EventError | true>>;
     }
     const genesisSuites = new Map<string, number>();
+    const attributed = new Map<string, string>(); // groups of events prepared, not yet processed
     const prepare = async (chunk: IncomingBlock[]): Promise<Prepared> => {
       const decoded: (CheckedEvent | EventError)[] = chunk.map((block) => {
         try {
-          return decodeEvent(block.bytes, block.cid);
+          const d = decodeEvent(block.bytes, block.cid);
+          return block.group ? withGroupHint(d, block.group) : d;
         } catch (e) {
           if (!(e instanceof EventError)) throw e;
           return e;
         }
       });
       const keys: string[] = [];
-      const groups = new Set<string>();
       for (const d of decoded) {
         if (d instanceof EventError) continue;
         const k = getEventKeys(d);
         keys.push(k.self, ...k.parents);
         if (k.base !== undefined) keys.push(k.base);
-        if (d.event.group) groups.add(k.group);
-        else if (d.event.suite !== undefined) genesisSuites.set(k.self, d.event.suite);
+        if (d.event.suite !== undefined) genesisSuites.set(k.self, d.event.suite);
       }
       await this.#ensureLoaded(keys);
-      for (const g of groups) if (!this.#groups.has(g)) await this.#ensureGroup(g);
+      const groupOf = attributeGroups(decoded, (k) => this.#lookupSync(k), attributed);
+      for (const g of new Set(groupOf)) if (g !== undefined && !this.#groups.has(g)) await this.#ensureGroup(g);
       const suites: number[] = [];
       const owners: CheckedEvent[] = [];
       const trusted: CheckedEvent[] = [];
-      for (const d of decoded) {
+      for (let i = 0; i < decoded.length; i++) {
+        const d = decoded[i] as CheckedEvent | EventError;
         if (d instanceof EventError) continue;
         const k = getEventKeys(d);
         if (this.#lookupSync(k.self)) continue;
@@ -521,7 +525,8 @@ export class DagStore {
           trusted.push(d);
           continue;
         }
-        const suite = d.event.group ? (this.#groups.get(k.group)?.suite ?? genesisSuites.get(k.group)) : d.event.suite;
+        const g = groupOf[i];
+        const suite = d.event.kind === 'genesis' ? d.event.suite : g === undefined ? undefined : (this.#groups.get(g)?.suite ?? genesisSuites.get(g));
         if (suite === undefined || !this.#opts.resolveSuite(suite)) continue;
         suites.push(suite);
         owners.push(d);
@@ -575,6 +580,7 @@ export class DagStore {
           if (pending) await pending;
         }
       }
+      for (const d of decoded) if (!(d instanceof EventError)) attributed.delete(getEventKeys(d).self);
       if (acceptedInBatch >= batchSize) await flush();
     };
 

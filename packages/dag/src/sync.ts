@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid';
 import { cidFromKey, cidKey } from './cid.ts';
+import { getEventGroup } from './event.ts';
 import type { EventBlock } from './event.ts';
 import type { AddResult, DagStore } from './store.ts';
 
@@ -201,7 +202,8 @@ export class DagSync {
   }
 
   async #onPush(peer: string, m: PushMessage): Promise<SyncOutcome> {
-    const results = await this.store.add(m.event.bytes, m.event.cid);
+    // Events name no group (format v2): the message's group places the event until its parents are known.
+    const results = await this.store.addMany([{ bytes: m.event.bytes, cid: m.event.cid, group: m.group }]);
     const first = results[0];
     if (first?.status !== 'pending') return { replies: [], results };
     const want = await this.#missingOf(m.group);
@@ -216,7 +218,7 @@ export class DagSync {
     const events = m.events.slice(0, this.#maxBatch);
     session.rounds += 1;
     session.events += events.length;
-    const results = await this.store.addMany(events.filter((e) => e.bytes instanceof Uint8Array));
+    const results = await this.store.addMany(events.filter((e) => e.bytes instanceof Uint8Array).map((e) => ({ bytes: e.bytes, cid: e.cid, group: m.group })));
     const progress = results.some((r) => r.status === 'accepted');
     if (session.bounded && (session.rounds >= this.#maxGapRounds || session.events >= this.#maxGapEvents)) {
       this.#sessions.delete(key);
@@ -246,8 +248,7 @@ export class DagSync {
   async #missingOf(group: CID): Promise<string[]> {
     const out = new Set<string>();
     for (const e of this.store.pending.entries()) {
-      const g = e.checked.event.group ?? e.checked.cid;
-      if (!g.equals(group)) continue;
+      if (!getEventGroup(e.checked)?.equals(group)) continue;
       for (const k of e.missing) if (!this.store.pending.has(k)) out.add(k);
     }
     return [...out].sort();

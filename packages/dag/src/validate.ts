@@ -1,7 +1,8 @@
 import type { CID } from 'multiformats/cid';
 import { EventError } from './errors.ts';
-import { cidKey } from './cid.ts';
+import { cidFromKey, cidKey } from './cid.ts';
 import { getSigningPayload } from './eventCodec.ts';
+import { withGroupHint } from './event.ts';
 import type { CheckedEvent, EventKind, SignatureSuite, SuiteResolver } from './event.ts';
 
 /** What validation needs to know about an already accepted event. */
@@ -27,8 +28,11 @@ export interface ValidationContext {
 /** Store keys (`cidKey`) of an event and of every CID it names. */
 export interface EventKeys {
   readonly self: string;
-  /** The group id's key (the event's own key for a genesis). */
-  readonly group: string;
+  /**
+   * Key of the group the event is attributed to before validation: its own key for a genesis, else
+   * its `groupHint`'s; undefined when neither (the group is then told by its parents alone).
+   */
+  readonly group: string | undefined;
   readonly parents: readonly string[];
   readonly base: string | undefined;
   readonly resolves: readonly string[] | undefined;
@@ -45,7 +49,7 @@ export function getEventKeys(checked: CheckedEvent): EventKeys {
   const self = cidKey(checked.cid);
   const keys: EventKeys = {
     self,
-    group: event.group ? cidKey(event.group) : self,
+    group: event.kind === 'genesis' ? self : checked.groupHint && cidKey(checked.groupHint),
     parents: event.parents.map(cidKey),
     base: event.base ? cidKey(event.base) : undefined,
     resolves: event.resolves?.map(cidKey),
@@ -79,19 +83,72 @@ export function getGroupSuite(ctx: ValidationContext, groupKey: string, event: C
 }
 
 /**
- * Validates a decoded event against what is already known: parents present and in the same group,
- * base and resolves valid, signature good. Pure: the same inputs give the same outcome. Throws EventError.
+ * The group key of an event as far as known now: a genesis's own key, else its attributed group
+ * (`groupHint`), else the group of its first known parent; undefined when nothing tells.
+ */
+export function findEventGroup(checked: CheckedEvent, lookup: (key: string) => KnownEvent | undefined): string | undefined {
+  const keys = getEventKeys(checked);
+  if (keys.group !== undefined) return keys.group;
+  for (const p of keys.parents) {
+    const meta = lookup(p);
+    if (meta) return meta.group;
+  }
+  return undefined;
+}
+
+/**
+ * Attributes the decoded events of a chunk to groups before validation, so their signatures can be
+ * checked in a batch: see findEventGroup, else (input in topological order) the group of a parent
+ * attributed earlier (`attributed`, by event key), which becomes the event's groupHint (its entry
+ * in `decoded` is replaced) so validation refuses it unless its parents are in that group.
+ * Records each attribution in `attributed`; returns the group key of each entry of `decoded`.
+ */
+export function attributeGroups(
+  decoded: (CheckedEvent | EventError)[],
+  lookup: (key: string) => KnownEvent | undefined,
+  attributed: Map<string, string>,
+): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
+  for (let i = 0; i < decoded.length; i++) {
+    const d = decoded[i] as CheckedEvent | EventError;
+    if (d instanceof EventError) {
+      out.push(undefined);
+      continue;
+    }
+    let g = findEventGroup(d, lookup);
+    const parent = g === undefined ? getEventKeys(d).parents.find((p) => attributed.has(p)) : undefined;
+    if (parent !== undefined) {
+      g = attributed.get(parent) as string;
+      decoded[i] = withGroupHint(d, cidFromKey(g));
+    }
+    if (g !== undefined) attributed.set(getEventKeys(d).self, g);
+    out.push(g);
+  }
+  return out;
+}
+
+/**
+ * Validates a decoded event against what is already known: parents present and all in one group
+ * (the event's group, which must be the group it was attributed to, if any), base and resolves
+ * valid, signature good. Pure: the same inputs give the same outcome. Throws EventError.
  */
 export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): ValidationOutcome {
   const { event, cid } = checked;
+  const keys = getEventKeys(checked);
   if (event.kind === 'genesis') {
+    const hint = checked.groupHint;
+    if (hint && keys.group !== cidKey(hint)) {
+      throw new EventError('group_mismatch', `a genesis is its own group, but it was received for group ${hint.toString()}`, cid.toString());
+    }
     const suite = event.suite === undefined ? undefined : ctx.resolveSuite(event.suite);
     if (!suite) throw new EventError('unknown_suite', `genesis names cipher suite ${String(event.suite)}, which is not supported here`, cid.toString());
     if (!ctx.signatureVerified) verifyEventSignature(checked, suite);
-    return { status: 'valid', group: getEventKeys(checked).self, height: 0 };
+    return { status: 'valid', group: keys.self, height: 0 };
   }
-  const keys = getEventKeys(checked);
-  const groupKey = keys.group;
+  // The event's group is its parents' group: every known parent must be in the same one, and in
+  // the group the event was attributed to (received for), so a signature checked under that
+  // group's suite, or a place in its pending pool, is never wrong.
+  let groupKey = keys.group;
   const missing: CID[] = [];
   let height = 0;
   for (let i = 0; i < event.parents.length; i++) {
@@ -101,12 +158,15 @@ export function validateEvent(checked: CheckedEvent, ctx: ValidationContext): Va
       missing.push(p);
       continue;
     }
-    if (meta.group !== groupKey) {
-      throw new EventError('group_mismatch', `parent ${p.toString()} belongs to another group than ${event.group?.toString()}`, cid.toString());
+    if (groupKey === undefined) groupKey = meta.group;
+    else if (meta.group !== groupKey) {
+      const why = keys.group === undefined ? 'than its other parents' : `than the group it was received for (${checked.groupHint?.toString()})`;
+      throw new EventError('group_mismatch', `parent ${p.toString()} belongs to another group ${why}`, cid.toString());
     }
     height = Math.max(height, meta.height + 1);
   }
   if (missing.length > 0) return { status: 'missing', missing };
+  if (groupKey === undefined) throw new EventError('invalid_parents', `a ${event.kind} event needs at least one parent`, cid.toString());
   if (event.base) {
     const meta = ctx.lookup(keys.base as string);
     if (!meta || meta.group !== groupKey || (meta.kind !== 'genesis' && meta.kind !== 'commit') || meta.height >= height) {

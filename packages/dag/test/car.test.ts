@@ -75,7 +75,7 @@ describe('CAR archives', () => {
   it('refuses an archive whose events name a parent it lacks, storing nothing', async () => {
     const store = await newStore();
     const a = makeSigner(3);
-    const lonely = child(a, roots[0]!, [dag[5]!.cid], roots[0]!, 'message', 'lonely');
+    const lonely = child(a, [dag[5]!.cid], roots[0]!, 'message', 'lonely');
     const report = await importCar(store, once(await collect(encodeCar([roots[0]!], [dag[0]!, lonely]))));
     expect(report.problems.map((p) => p.code)).toEqual(['missing_parent']);
     expect(await snapshot(store.db)).toEqual([]);

@@ -21,7 +21,7 @@ describe('event codec', () => {
   const g = genesis(a);
 
   it('round-trips an event byte for byte and names it by a CIDv1 dag-cbor sha2-256', () => {
-    const e = child(a, g.cid, [g.cid], g.cid, 'commit', 'body', { leaf: 3 });
+    const e = child(a, [g.cid], g.cid, 'commit', 'body', { leaf: 3 });
     const back = decodeEvent(e.bytes);
     expect(back.cid.equals(e.cid)).toBe(true);
     expect(encodeEvent(back.event)).toEqual(e.bytes);
@@ -33,9 +33,9 @@ describe('event codec', () => {
   });
 
   it('builder sorts and de-duplicates parents', () => {
-    const x = child(a, g.cid, [g.cid], g.cid, 'commit', '1');
-    const y = child(a, g.cid, [g.cid], g.cid, 'commit', '2');
-    const e = child(a, g.cid, [y.cid, x.cid, y.cid], x.cid);
+    const x = child(a, [g.cid], g.cid, 'commit', '1');
+    const y = child(a, [g.cid], g.cid, 'commit', '2');
+    const e = child(a, [y.cid, x.cid, y.cid], x.cid);
     const sorted = [x.cid, y.cid].sort((p, q) => Buffer.compare(p.bytes, q.bytes));
     expect(e.event.parents.map(String)).toEqual(sorted.map(String));
   });
@@ -45,27 +45,28 @@ describe('event codec', () => {
   });
 
   it('rejects non-minimal integers and unsorted map keys as non-canonical', () => {
-    // v: 1 encoded with a one-byte length prefix (0x18 0x01) instead of 0x01.
+    // v: 2 encoded with a one-byte length prefix (0x18 0x02) instead of 0x02.
     const d = dagCbor.decode(g.bytes) as Record<string, unknown>;
     const raw = { v: d['v'], kind: d['kind'], suite: d['suite'], author: d['author'], parents: d['parents'], body: d['body'], sig: d['sig'] };
     // A sorter that keeps insertion order (v, kind, suite, ...) instead of length-then-bytes order.
     const reordered = cborg.encode(raw, { mapSorter: () => 0, typeEncoders: (dagCbor.encodeOptions as cborg.EncodeOptions).typeEncoders });
     expect(dagCbor.decode(reordered)).toEqual(raw);
     expect(codeOfDecode(reordered)).toBe('non_canonical');
-    const idx = g.bytes.findIndex((b, i) => b === 0x61 && g.bytes[i + 1] === 0x76 && g.bytes[i + 2] === 0x01);
+    const idx = g.bytes.findIndex((b, i) => b === 0x61 && g.bytes[i + 1] === 0x76 && g.bytes[i + 2] === 0x02);
     expect(idx).toBeGreaterThan(0);
-    const nonMinimal = new Uint8Array([...g.bytes.subarray(0, idx + 2), 0x18, 0x01, ...g.bytes.subarray(idx + 3)]);
+    const nonMinimal = new Uint8Array([...g.bytes.subarray(0, idx + 2), 0x18, 0x02, ...g.bytes.subarray(idx + 3)]);
     expect(codeOfDecode(nonMinimal)).toBe('non_canonical');
   });
 
   it('rejects garbage, non-maps, unknown fields, unknown kinds and bad versions', () => {
     expect(codeOfDecode(new Uint8Array([0x5a, 0xff, 0xff]))).toBe('decode_failed');
     expect(codeOfDecode(dagCbor.encode([1, 2]))).toBe('not_a_map');
-    const base = { v: 1, kind: 'genesis', suite: 1, author: { key: a.publicKey }, parents: [], body: utf8('b') };
+    const base = { v: 2, kind: 'genesis', suite: 1, author: { key: a.publicKey }, parents: [], body: utf8('b') };
     expect(codeOfDecode(signRaw({ ...base, extra: 1 }, a).bytes)).toBe('unknown_field');
     expect(codeOfDecode(signRaw({ ...base, author: { key: a.publicKey, nick: 'x' } }, a).bytes)).toBe('unknown_field');
     expect(codeOfDecode(signRaw({ ...base, kind: 'invite' }, a).bytes)).toBe('unknown_kind');
-    expect(codeOfDecode(signRaw({ ...base, v: 2 }, a).bytes)).toBe('unsupported_version');
+    expect(codeOfDecode(signRaw({ ...base, v: 1 }, a).bytes)).toBe('unsupported_version');
+    expect(codeOfDecode(signRaw({ ...base, v: 3 }, a).bytes)).toBe('unsupported_version');
     expect(codeOfDecode(signRaw({ ...base, body: 'text' }, a).bytes)).toBe('invalid_field');
     const { suite: _s, ...noSuite } = base;
     expect(codeOfDecode(signRaw(noSuite, a).bytes)).toBe('missing_field');
@@ -80,7 +81,7 @@ describe('event codec', () => {
 
   it('rejects more than 20 parents, unsorted parents and oversized events', () => {
     const ps = Array.from({ length: 21 }, (_, i) => genesis(a, `p${i}`).cid).sort((x, y) => Buffer.compare(x.bytes, y.bytes));
-    const base = { v: 1, kind: 'message', group: g.cid, author: { key: a.publicKey }, base: g.cid, body: utf8('b') };
+    const base = { v: 2, kind: 'message', author: { key: a.publicKey }, base: g.cid, body: utf8('b') };
     expect(codeOfDecode(signRaw({ ...base, parents: ps }, a).bytes)).toBe('too_many_parents');
     expect(codeOfDecode(signRaw({ ...base, parents: ps.slice(0, 20) }, a).bytes)).toBe('ok');
     expect(codeOfDecode(signRaw({ ...base, parents: [ps[1], ps[0]] }, a).bytes)).toBe('invalid_parents');
@@ -92,12 +93,24 @@ describe('event codec', () => {
   it('rejects a CID that does not match the bytes, and a block that names itself', () => {
     const other = genesis(a, 'other');
     expect(codeOfDecode(g.bytes, other.cid)).toBe('cid_mismatch');
-    const self = child(a, g.cid, [other.cid], g.cid);
+    const self = child(a, [other.cid], g.cid);
     expect(codeOfDecode(self.bytes, other.cid)).toBe('cycle');
   });
 
+  it('rejects a format v1 event (it names its group), whatever else it holds', () => {
+    const v1 = { v: 1, kind: 'message', group: g.cid, author: { key: a.publicKey }, parents: [g.cid], base: g.cid, body: utf8('b') };
+    expect(codeOfDecode(signRaw(v1, a).bytes)).toBe('unsupported_version');
+  });
+
+  it('rejects a v2 event that names a group: it belongs to its parents\' group', () => {
+    const raw = { v: 2, kind: 'message', group: g.cid, author: { key: a.publicKey }, parents: [g.cid], base: g.cid, body: utf8('b') };
+    expect(codeOfDecode(signRaw(raw, a).bytes)).toBe('invalid_field');
+    const { group: _group, ...rest } = raw;
+    expect(codeOfDecode(signRaw(rest, a).bytes)).toBe('ok');
+  });
+
   it('rejects a genesis that names a group', () => {
-    const raw = { v: 1, kind: 'genesis', suite: 1, group: g.cid, author: { key: a.publicKey }, parents: [], body: utf8('b') };
+    const raw = { v: 2, kind: 'genesis', suite: 1, group: g.cid, author: { key: a.publicKey }, parents: [], body: utf8('b') };
     expect(codeOfDecode(signRaw(raw, a).bytes)).toBe('duplicate_genesis');
   });
 });
@@ -133,7 +146,7 @@ describe('store keys', () => {
   it('cuts signing payloads from decoded bytes, one by one or a chunk at a time, equal to re-encoding', () => {
     const a = makeSigner(3);
     const g = genesis(a);
-    const built = [g, child(a, g.cid, [g.cid], g.cid, 'commit', 'c', { leaf: 2 }), child(a, g.cid, [g.cid], g.cid, 'message', 'm'.repeat(300))];
+    const built = [g, child(a, [g.cid], g.cid, 'commit', 'c', { leaf: 2 }), child(a, [g.cid], g.cid, 'message', 'm'.repeat(300))];
     const decoded = built.map((e) => decodeEvent(e.bytes).event);
     const expected = built.map((e) => toHex(encodeSigningPayload(e.event)));
     expect(decoded.map((e) => toHex(getSigningPayload(e)))).toEqual(expected);

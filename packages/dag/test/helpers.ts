@@ -32,17 +32,16 @@ export function genesis(signer: EventSigner, tag = 'g'): CheckedEvent {
   return buildEvent({ kind: 'genesis', suite: 1, parents: [], body: utf8(tag), leaf: 0 }, signer);
 }
 
-/** A non-genesis event of `group` with the given parents and base. */
+/** A non-genesis event with the given parents (whose group it belongs to) and base. */
 export function child(
   signer: EventSigner,
-  group: CID,
   parents: CID[],
   base: CID,
   kind: Exclude<EventKind, 'genesis'> = 'message',
   tag = 'x',
   extra: { resolves?: CID[]; leaf?: number } = {},
 ): CheckedEvent {
-  return buildEvent({ kind, group, parents, base, body: utf8(tag), ...extra }, signer);
+  return buildEvent({ kind, parents, base, body: utf8(tag), ...extra }, signer);
 }
 
 /** Signs an arbitrary data-model object as an event would be signed, and encodes it with `sig`. */
@@ -75,8 +74,8 @@ export function smallForkedDag(): { events: CheckedEvent[]; group: CID; commits:
   const a = makeSigner(1);
   const b = makeSigner(2);
   const g = genesis(a);
-  const c1 = child(a, g.cid, [g.cid], g.cid, 'commit', 'c1', { leaf: 0 });
-  const c2 = child(b, g.cid, [g.cid], g.cid, 'commit', 'c2', { leaf: 1 });
-  const m = child(a, g.cid, [c1.cid, c2.cid], c1.cid, 'message', 'm');
+  const c1 = child(a, [g.cid], g.cid, 'commit', 'c1', { leaf: 0 });
+  const c2 = child(b, [g.cid], g.cid, 'commit', 'c2', { leaf: 1 });
+  const m = child(a, [c1.cid, c2.cid], c1.cid, 'message', 'm');
   return { events: [g, c1, c2, m], group: g.cid, commits: [c1, c2] };
 }

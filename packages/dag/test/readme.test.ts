@@ -13,13 +13,13 @@ describe('README example', () => {
     });
     const genesis = buildEvent({ kind: 'genesis', suite: 1, parents: [], body: new Uint8Array(), leaf: 0 }, signer);
     const commit = buildEvent(
-      { kind: 'commit', group: genesis.cid, parents: [genesis.cid], base: genesis.cid, body: new Uint8Array(), leaf: 0 },
+      { kind: 'commit', parents: [genesis.cid], base: genesis.cid, body: new Uint8Array(), leaf: 0 },
       signer,
     );
     const results = await store.addMany([genesis, commit]);
     expect(results.map((r) => r.status)).toEqual(['accepted', 'accepted']);
     expect((await store.getHeads(genesis.cid)).map(String)).toEqual([commit.cid.toString()]);
-    const anonymous = buildEvent({ kind: 'commit', group: genesis.cid, parents: [commit.cid], base: commit.cid, body: new Uint8Array() }, signer);
+    const anonymous = buildEvent({ kind: 'commit', parents: [commit.cid], base: commit.cid, body: new Uint8Array() }, signer);
     expect((await store.add(anonymous.bytes)).map((r) => r.status)).toEqual(['rejected']);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as dagCbor from '@ipld/dag-cbor';
 import { utf8 } from '@weft/codec';
 import type { CID } from 'multiformats/cid';
-import { drainPending, EventError, generateDag, MAX_EVENT_BYTES } from '../src/index.ts';
+import { cidKey, drainPending, EventError, generateDag, MAX_EVENT_BYTES } from '../src/index.ts';
 import type { DagStore } from '../src/index.ts';
 import { child, codeOf, genesis, makeSigner, newStore, only, signRaw, smallForkedDag, snapshot } from './helpers.ts';
 
@@ -13,18 +13,21 @@ const b = makeSigner(2);
 async function seeded(): Promise<{ store: DagStore; g: CID; c: CID; m: CID }> {
   const store = await newStore();
   const g = genesis(a);
-  const c = child(a, g.cid, [g.cid], g.cid, 'commit', 'c', { leaf: 0 });
-  const m = child(b, g.cid, [c.cid], c.cid, 'message', 'm');
+  const c = child(a, [g.cid], g.cid, 'commit', 'c', { leaf: 0 });
+  const m = child(b, [c.cid], c.cid, 'message', 'm');
   const res = await store.addMany([g, c, m]);
   expect(res.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
   return { store, g: g.cid, c: c.cid, m: m.cid };
 }
 
-/** Offers one block and returns the code; asserts the database is byte-for-byte unchanged. */
-async function rejectUnchanged(store: DagStore, bytes: Uint8Array, cid?: CID): Promise<string> {
+/**
+ * Offers one block (optionally named by `cid`, and received for `group` as a sync message would
+ * say) and returns the code; asserts the database is byte-for-byte unchanged.
+ */
+async function rejectUnchanged(store: DagStore, bytes: Uint8Array, cid?: CID, group?: CID): Promise<string> {
   const before = await snapshot(store.db);
   const pendingBefore = store.pending.size;
-  const r = only(await store.add(bytes, cid));
+  const r = only(await store.addMany([{ bytes, ...(cid ? { cid } : {}), ...(group ? { group } : {}) }]));
   expect(await snapshot(store.db)).toEqual(before);
   expect(store.pending.size).toBe(pendingBefore);
   return codeOf(r);
@@ -33,54 +36,54 @@ async function rejectUnchanged(store: DagStore, bytes: Uint8Array, cid?: CID): P
 describe('store rejections leave the store unchanged', () => {
   it('wrong CID', async () => {
     const { store, g, c } = await seeded();
-    const e = child(a, g, [c], c, 'message', 'w');
+    const e = child(a, [c], c, 'message', 'w');
     expect(await rejectUnchanged(store, e.bytes, g)).toBe('cid_mismatch');
   });
 
   it('non-canonical and trailing CBOR', async () => {
     const { store, g, c } = await seeded();
-    const e = child(a, g, [c], c, 'message', 'n');
+    const e = child(a, [c], c, 'message', 'n');
     expect(await rejectUnchanged(store, new Uint8Array([...e.bytes, 0x00]))).toBe('trailing_bytes');
-    const i = e.bytes.findIndex((x, k) => x === 0x61 && e.bytes[k + 1] === 0x76 && e.bytes[k + 2] === 0x01);
-    const nonMinimal = new Uint8Array([...e.bytes.subarray(0, i + 2), 0x18, 0x01, ...e.bytes.subarray(i + 3)]);
+    const i = e.bytes.findIndex((x, k) => x === 0x61 && e.bytes[k + 1] === 0x76 && e.bytes[k + 2] === 0x02);
+    const nonMinimal = new Uint8Array([...e.bytes.subarray(0, i + 2), 0x18, 0x02, ...e.bytes.subarray(i + 3)]);
     expect(await rejectUnchanged(store, nonMinimal)).toBe('non_canonical');
   });
 
   it('unknown fields and kinds', async () => {
     const { store, g, c } = await seeded();
-    const raw = { v: 1, kind: 'message', group: g, author: { key: a.publicKey }, parents: [c], base: c, body: utf8('u') };
+    const raw = { v: 2, kind: 'message', author: { key: a.publicKey }, parents: [c], base: c, body: utf8('u') };
     expect(await rejectUnchanged(store, signRaw({ ...raw, colour: 'red' }, a).bytes)).toBe('unknown_field');
     expect(await rejectUnchanged(store, signRaw({ ...raw, kind: 'reaction' }, a).bytes)).toBe('unknown_kind');
   });
 
   it('bad or missing signature', async () => {
     const { store, g, c } = await seeded();
-    const e = child(a, g, [c], c, 'message', 's');
+    const e = child(a, [c], c, 'message', 's');
     const raw = dagCbor.decode(e.bytes) as Record<string, unknown>;
     const sig = new Uint8Array(raw['sig'] as Uint8Array);
     sig[0] = (sig[0] as number) ^ 1;
     expect(await rejectUnchanged(store, dagCbor.encode({ ...raw, sig }))).toBe('bad_signature');
     // Signed by b but claims a's key.
-    const forged = signRaw({ v: 1, kind: 'message', group: g, author: { key: a.publicKey }, parents: [c], base: c, body: utf8('f') }, b);
+    const forged = signRaw({ v: 2, kind: 'message', author: { key: a.publicKey }, parents: [c], base: c, body: utf8('f') }, b);
     expect(await rejectUnchanged(store, forged.bytes)).toBe('bad_signature');
     const { sig: _s, ...unsigned } = raw;
     expect(await rejectUnchanged(store, dagCbor.encode(unsigned))).toBe('missing_signature');
-    const badKey = signRaw({ v: 1, kind: 'message', group: g, author: { key: new Uint8Array(5) }, parents: [c], base: c, body: utf8('k') }, a);
+    const badKey = signRaw({ v: 2, kind: 'message', author: { key: new Uint8Array(5) }, parents: [c], base: c, body: utf8('k') }, a);
     expect(await rejectUnchanged(store, badKey.bytes)).toMatch(/^(bad_author_key|bad_signature)$/);
   });
 
   it('more than 20 parents, and over 64 KiB', async () => {
     const { store, g, c } = await seeded();
     const parents = Array.from({ length: 21 }, (_, i) => genesis(a, `p${i}`).cid).sort((x, y) => Buffer.compare(x.bytes, y.bytes));
-    const raw = { v: 1, kind: 'message', group: g, author: { key: a.publicKey }, base: c, body: utf8('p') };
+    const raw = { v: 2, kind: 'message', author: { key: a.publicKey }, base: c, body: utf8('p') };
     expect(await rejectUnchanged(store, signRaw({ ...raw, parents }, a).bytes)).toBe('too_many_parents');
     expect(await rejectUnchanged(store, signRaw({ ...raw, parents: [c], body: new Uint8Array(MAX_EVENT_BYTES) }, a).bytes)).toBe('too_large');
   });
 
   it('a parent that is never supplied', async () => {
     const { store, g, c } = await seeded();
-    const ghost = child(a, g, [c], c, 'message', 'ghost'); // never offered
-    const e = child(a, g, [ghost.cid], c, 'message', 'orphan');
+    const ghost = child(a, [c], c, 'message', 'ghost'); // never offered
+    const e = child(a, [ghost.cid], c, 'message', 'orphan');
     const before = await snapshot(store.db);
     const r = only(await store.add(e.bytes));
     expect(r.status).toBe('pending');
@@ -97,13 +100,13 @@ describe('store rejections leave the store unchanged', () => {
 
   it('a second genesis for a group', async () => {
     const { store, g } = await seeded();
-    const raw = { v: 1, kind: 'genesis', suite: 1, group: g, author: { key: a.publicKey }, parents: [], body: utf8('again') };
+    const raw = { v: 2, kind: 'genesis', suite: 1, group: g, author: { key: a.publicKey }, parents: [], body: utf8('again') };
     expect(await rejectUnchanged(store, signRaw(raw, a).bytes)).toBe('duplicate_genesis');
   });
 
   it('a replay is a no-op reported as duplicate', async () => {
     const { store, g, c } = await seeded();
-    const e = child(a, g, [c], c, 'message', 'r');
+    const e = child(a, [c], c, 'message', 'r');
     expect(codeOf(only(await store.add(e.bytes)))).toBe('accepted');
     expect(await rejectUnchanged(store, e.bytes)).toBe('duplicate');
     expect(await rejectUnchanged(store, e.bytes, e.cid)).toBe('duplicate');
@@ -112,8 +115,8 @@ describe('store rejections leave the store unchanged', () => {
   it('an event whose parents would make it its own ancestor', async () => {
     const { store, g, c } = await seeded();
     // The block claims CID X and lists X as its parent: accepting it would put it above itself.
-    const x = child(a, g, [c], c, 'message', 'x');
-    const loop = child(a, g, [x.cid], c, 'message', 'loop');
+    const x = child(a, [c], c, 'message', 'x');
+    const loop = child(a, [x.cid], c, 'message', 'loop');
     expect(await rejectUnchanged(store, loop.bytes, x.cid)).toBe('cycle');
   });
 
@@ -121,12 +124,71 @@ describe('store rejections leave the store unchanged', () => {
     const { store, g, c, m } = await seeded();
     const g2 = genesis(b, 'other');
     await store.add(g2.bytes);
-    expect(await rejectUnchanged(store, child(a, g2.cid, [c], g2.cid).bytes)).toBe('group_mismatch');
-    expect(await rejectUnchanged(store, child(a, g, [m], m, 'commit').bytes)).toBe('bad_base'); // base is a message
-    expect(await rejectUnchanged(store, child(a, g, [m], g2.cid, 'commit').bytes)).toBe('bad_base'); // base in another group
-    expect(await rejectUnchanged(store, child(a, g, [m], c, 'commit', 'r', { resolves: [m] }).bytes)).toBe('bad_resolves');
-    const odd = signRaw({ v: 1, kind: 'genesis', suite: 77, author: { key: a.publicKey }, parents: [], body: utf8('s') }, a);
+    // An event's group is its parents': parents in two groups make no group.
+    expect(await rejectUnchanged(store, child(a, [c, g2.cid], c).bytes)).toBe('group_mismatch');
+    expect(await rejectUnchanged(store, child(a, [c, g2.cid], g2.cid).bytes)).toBe('group_mismatch');
+    // The same when the parents arrive in the same call, none of them stored yet.
+    const [ga, gb] = [genesis(a, 'ga'), genesis(b, 'gb')];
+    const both = child(a, [ga.cid, gb.cid], ga.cid);
+    expect((await (await newStore()).addMany([ga, gb, both])).map(codeOf)).toEqual(['accepted', 'accepted', 'group_mismatch']);
+    expect(await rejectUnchanged(store, child(a, [m], m, 'commit').bytes)).toBe('bad_base'); // base is a message
+    expect(await rejectUnchanged(store, child(a, [m], g2.cid, 'commit').bytes)).toBe('bad_base'); // base in another group
+    expect(await rejectUnchanged(store, child(a, [m], c, 'commit', 'r', { resolves: [m] }).bytes)).toBe('bad_resolves');
+    const odd = signRaw({ v: 2, kind: 'genesis', suite: 77, author: { key: a.publicKey }, parents: [], body: utf8('s') }, a);
     expect(await rejectUnchanged(store, odd.bytes)).toBe('unknown_suite');
+  });
+
+  it('an event received for another group than its parents\' (a sync message naming the wrong group)', async () => {
+    const { store, g, c } = await seeded();
+    const g2 = genesis(b, 'other');
+    await store.add(g2.bytes);
+    const e = child(a, [c], c, 'message', 'moved');
+    expect(await rejectUnchanged(store, e.bytes, e.cid, g2.cid)).toBe('group_mismatch');
+    // A genesis is its own group, so it cannot be received for another one.
+    const g3 = genesis(b, 'third');
+    expect(await rejectUnchanged(store, g3.bytes, g3.cid, g)).toBe('group_mismatch');
+    // The same event received for its own group is accepted.
+    expect(only(await store.addMany([{ bytes: e.bytes, cid: e.cid, group: g }])).status).toBe('accepted');
+  });
+
+  it('an event pooled under the group it was received for is refused if its parents turn out to be elsewhere', async () => {
+    const { store, g, c, m } = await seeded();
+    const g2 = genesis(b, 'other');
+    await store.add(g2.bytes);
+    const ghost = child(a, [c], c, 'message', 'ghost'); // of group g, not yet here
+    const e = child(a, [ghost.cid], c, 'message', 'orphan');
+    const r = only(await store.addMany([{ bytes: e.bytes, cid: e.cid, group: g2.cid }]));
+    expect(r.status).toBe('pending');
+    expect(store.pending.get(cidKey(e.cid))?.checked.groupHint?.equals(g2.cid)).toBe(true);
+    const before = await snapshot(store.db);
+    const released = await store.add(ghost.bytes);
+    expect(released.map(codeOf)).toEqual(['accepted', 'group_mismatch']);
+    expect(store.pending.size).toBe(0);
+    expect(await store.has(e.cid)).toBe(false);
+    expect((await store.getHeads(g2.cid)).map(String)).toEqual([g2.cid.toString()]);
+    expect((await store.getHeads(g)).map(String).sort()).toEqual([m.toString(), ghost.cid.toString()].sort());
+    // The parent was written, nothing of the refused event.
+    const after = await snapshot(store.db);
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(after.some((kv) => kv.includes(cidKey(e.cid)))).toBe(false);
+  });
+
+  it('attributes a pending event to the group it was received for, and to none without one', async () => {
+    const { store, g, c } = await seeded();
+    const ghost = child(a, [c], c, 'message', 'ghost');
+    const hinted = child(a, [ghost.cid], c, 'message', 'hinted');
+    const bare = child(a, [ghost.cid], c, 'message', 'bare');
+    await store.addMany([{ bytes: hinted.bytes, group: g }, { bytes: bare.bytes }]);
+    const groups = store.pending.entries().map((e) => [e.checked.cid.toString(), e.checked.groupHint?.toString()]);
+    expect(groups).toEqual([
+      [hinted.cid.toString(), g.toString()],
+      [bare.cid.toString(), undefined],
+    ]);
+    // With the group known, the hinted one's signature was checked on entry; the bare one waits unchecked.
+    expect(store.pending.entries().map((e) => e.signatureVerified)).toEqual([true, false]);
+    const released = await store.add(ghost.bytes);
+    expect(released.map(codeOf)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(await store.checkIntegrity()).toEqual([]);
   });
 
   it('runs the authorize hook on handshakes only, and stores nothing it refuses', async () => {
@@ -140,12 +202,12 @@ describe('store rejections leave the store unchanged', () => {
     const g = genesis(a);
     await store.add(g.bytes);
     const before = await snapshot(store.db);
-    const denied = child(a, g.cid, [g.cid], g.cid, 'commit', 'd', { leaf: 9 });
+    const denied = child(a, [g.cid], g.cid, 'commit', 'd', { leaf: 9 });
     const r = only(await store.add(denied.bytes));
     expect(codeOf(r)).toBe('unauthorized');
     expect(r.status === 'rejected' && r.error).toBeInstanceOf(EventError);
     expect(await snapshot(store.db)).toEqual(before);
-    await store.add(child(a, g.cid, [g.cid], g.cid, 'message', 'msg').bytes);
+    await store.add(child(a, [g.cid], g.cid, 'message', 'msg').bytes);
     expect(seen).toEqual(['genesis', 'commit']);
   });
 });
@@ -177,8 +239,8 @@ describe('store indexes and queries', () => {
   it('a proposal on a base is indexed but is not a fork', async () => {
     const store = await newStore();
     const g = genesis(a);
-    const p = child(a, g.cid, [g.cid], g.cid, 'proposal', 'p', { leaf: 0 });
-    const c = child(b, g.cid, [p.cid], g.cid, 'commit', 'c', { leaf: 1 });
+    const p = child(a, [g.cid], g.cid, 'proposal', 'p', { leaf: 0 });
+    const c = child(b, [p.cid], g.cid, 'commit', 'c', { leaf: 1 });
     await store.addMany([g, p, c]);
     expect((await store.getHandshakesByBase(g.cid, g.cid)).map((h) => h.kind).sort()).toEqual(['commit', 'proposal']);
     expect(await store.getForks(g.cid)).toEqual([]);
@@ -203,8 +265,8 @@ describe('store indexes and queries', () => {
   it('never pools a forged event of a known group, and checks pooled ones when they are released', async () => {
     const store = await newStore();
     const g = genesis(a);
-    const ghost = child(a, g.cid, [g.cid], g.cid, 'message', 'ghost');
-    const forgedRaw = { v: 1, kind: 'message', group: g.cid, author: { key: a.publicKey }, parents: [ghost.cid], base: g.cid, body: utf8('f') };
+    const ghost = child(a, [g.cid], g.cid, 'message', 'ghost');
+    const forgedRaw = { v: 2, kind: 'message', author: { key: a.publicKey }, parents: [ghost.cid], base: g.cid, body: utf8('f') };
     const forged = signRaw(forgedRaw, b); // signed by b, claims a
     // Group unknown: the signature cannot be checked yet, so the event waits.
     expect(codeOf(only(await store.add(forged.bytes)))).toBe('pending');
@@ -212,9 +274,9 @@ describe('store indexes and queries', () => {
     const released = await store.add(ghost.bytes);
     expect(released.map(codeOf)).toEqual(['accepted', 'bad_signature']);
     expect(await store.has(forged.cid)).toBe(false);
-    // Group known: refused at once, the pool stays empty.
-    const forged2 = signRaw({ ...forgedRaw, parents: [child(a, g.cid, [g.cid], g.cid, 'message', 'never').cid] }, b);
-    expect(codeOf(only(await store.add(forged2.bytes)))).toBe('bad_signature');
+    // Group known (received for it, as a push says): refused at once, the pool stays empty.
+    const forged2 = signRaw({ ...forgedRaw, parents: [child(a, [g.cid], g.cid, 'message', 'never').cid] }, b);
+    expect(codeOf(only(await store.addMany([{ bytes: forged2.bytes, group: g.cid }])))).toBe('bad_signature');
     expect(store.pending.size).toBe(0);
   });
 
@@ -222,8 +284,8 @@ describe('store indexes and queries', () => {
     const store = await newStore({ pending: { maxCount: 2 } });
     const g = genesis(a);
     await store.add(g.bytes);
-    const ghost = child(a, g.cid, [g.cid], g.cid, 'message', 'ghost');
-    const waiting = [1, 2, 3].map((i) => child(a, g.cid, [ghost.cid], g.cid, 'message', `w${i}`));
+    const ghost = child(a, [g.cid], g.cid, 'message', 'ghost');
+    const waiting = [1, 2, 3].map((i) => child(a, [ghost.cid], g.cid, 'message', `w${i}`));
     const r = await store.addMany(waiting);
     expect(r.map(codeOf)).toEqual(['pending', 'pending', 'pending', 'missing_parent']);
     expect(r[3]?.cid?.toString()).toBe(waiting[0]?.cid.toString());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DagSync, generateDag } from '../src/index.ts';
+import { cidKey, DagSync, generateDag } from '../src/index.ts';
 import type { CheckedEvent, DagStore, SyncMessage, SyncOutcome } from '../src/index.ts';
-import { child, makeSigner, newStore } from './helpers.ts';
+import { child, codeOf, makeSigner, newStore, snapshot } from './helpers.ts';
 
 const dag: CheckedEvent[] = [...generateDag({ events: 400, groups: 1, forkRate: 0.3, seed: 9 })];
 const group = dag[0]!.cid;
@@ -12,7 +12,7 @@ function branch(tip: CheckedEvent, n: number): CheckedEvent[] {
   const out: CheckedEvent[] = [];
   let prev = tip.cid;
   for (let i = 0; i < n; i++) {
-    const e = child(signer, group, [prev], group, i % 10 === 0 ? 'commit' : 'message', `b${i}`);
+    const e = child(signer, [prev], group, i % 10 === 0 ? 'commit' : 'message', `b${i}`);
     out.push(e);
     prev = e.cid;
   }
@@ -148,8 +148,9 @@ describe('sync', () => {
     const stale = await peers.b.makeHeads(group); // announced before b got the branch below
     const extra = branch(dag[199]!, 6);
     await b.addMany(extra.slice(0, 5));
-    // The tip of the branch reaches a from elsewhere; its parent and their ancestors are missing.
-    expect((await a.add(extra[5]!.bytes, extra[5]!.cid)).map((r) => r.status)).toEqual(['pending']);
+    // The tip of the branch reaches a from elsewhere (a push, which names the group); its parent and
+    // their ancestors are missing.
+    expect((await a.addMany([{ bytes: extra[5]!.bytes, cid: extra[5]!.cid, group }])).map((r) => r.status)).toEqual(['pending']);
     const { outcomes } = await run(peers, [{ to: 'a', from: 'b', msg: stale }]);
     expect(outcomes[0]?.replies.map((r) => r.type)).toEqual(['heads', 'fetch']);
     const statuses = outcomes.flatMap((o) => o.results.map((r) => `${r.cid?.toString()} ${r.status}`));
@@ -169,13 +170,51 @@ describe('sync', () => {
     const stale = await peers.b.makeHeads(group); // only the genesis, which a holds
     await b.addMany(dag);
     const last = dag[dag.length - 1]!;
-    await a.add(last.bytes, last.cid);
+    await a.addMany([{ bytes: last.bytes, cid: last.cid, group }]);
     const { outcomes } = await run(peers, [{ to: 'a', from: 'b', msg: stale }]);
     const abandoned = outcomes.map((o) => o.abandoned).filter(Boolean);
     expect(abandoned).toHaveLength(1);
     expect(abandoned[0]).toMatch(/stopped after/);
     expect((await a.getGroup(group))!.events).toBeLessThanOrEqual(1 + 100);
     expect(await a.checkIntegrity()).toEqual([]);
+  });
+
+  it('refuses a pushed event whose parents are in another group than the push names', async () => {
+    const other = [...generateDag({ events: 5, groups: 1, forkRate: 0, seed: 11 })];
+    const a = await newStore();
+    await a.addMany([dag[0]!, other[0]!]);
+    const sa = new DagSync(a);
+    const before = await snapshot(a.db);
+    const e = dag[1]!; // a child of dag[0], so of `group`
+    const out = await sa.handle('c', { type: 'push', group: other[0]!.cid, event: { cid: e.cid, bytes: e.bytes } });
+    expect(out.results.map(codeOf)).toEqual(['group_mismatch']);
+    expect(out.replies).toEqual([]);
+    expect(await snapshot(a.db)).toEqual(before);
+    expect(a.pending.size).toBe(0);
+  });
+
+  it('chases only the parents missed by pending events received for the announced group', async () => {
+    const other = [...generateDag({ events: 30, groups: 1, forkRate: 0, seed: 11 })];
+    const otherGroup = other[0]!.cid;
+    const a = await newStore();
+    await a.addMany([dag[0]!, other[0]!]);
+    const sa = new DagSync(a);
+    const mine = dag[29]!;
+    const theirs = other[29]!;
+    // Pushed by a third site: each waits for parents, in the pool, under the group its push named.
+    for (const [g, e] of [[group, mine], [otherGroup, theirs]] as const) {
+      const out = await sa.handle('c', { type: 'push', group: g, event: { cid: e.cid, bytes: e.bytes } });
+      expect(out.results.map(codeOf)).toEqual(['pending']);
+    }
+    expect(a.pending.entries().map((p) => p.checked.groupHint?.toString())).toEqual([group.toString(), otherGroup.toString()]);
+    // b announces heads of `group` that a knows: a asks b for what `mine` misses, not for what `theirs` misses.
+    const out = await sa.handle('b', { type: 'heads', group, heads: [dag[0]!.cid], reply: true });
+    expect(out.replies.map((r) => r.type)).toEqual(['fetch']);
+    const fetch = out.replies[0]!;
+    expect(fetch.group.equals(group)).toBe(true);
+    const wanted = fetch.type === 'fetch' ? fetch.want.map(cidKey) : [];
+    expect(wanted).toEqual(mine.event.parents.map(cidKey).sort());
+    expect(wanted.some((k) => theirs.event.parents.map(cidKey).includes(k))).toBe(false);
   });
 
   it('sends nothing when every head is known and nothing is pending', async () => {

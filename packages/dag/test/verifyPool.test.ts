@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as dagCbor from '@ipld/dag-cbor';
-import { createSuiteResolver, createWorkerVerifier, generateDag, getSigningPayload } from '../src/index.ts';
+import { createInlineVerifier, createSuiteResolver, createWorkerVerifier, generateDag, getSigningPayload } from '../src/index.ts';
+import type { BatchVerifier } from '../src/index.ts';
 import { countVerifyJobs, packVerifyBatch, readVerifyJob, verifyJob } from '../src/verifyPool.ts';
 import { codeOf, newStore, snapshot } from './helpers.ts';
 
@@ -24,6 +25,25 @@ describe('worker verifier', () => {
     } finally {
       await verifier.close();
     }
+  });
+
+  it('hands every signature of a new archive in topological order to the batch verifier (events name no group)', async () => {
+    const events = [...generateDag({ events: 1_000, groups: 2, forkRate: 0.2, seed: 8 })];
+    const inline = createInlineVerifier(createSuiteResolver('node'));
+    let batched = 0;
+    const counting: BatchVerifier = {
+      verifyMany: (jobs) => {
+        batched += jobs.length;
+        return inline.verifyMany(jobs);
+      },
+      close: () => inline.close(),
+    };
+    const store = await newStore({ batchSize: 32, verifier: counting });
+    const results = await store.addMany(events.map((e) => ({ bytes: e.bytes })));
+    expect(results.filter((r) => r.status === 'accepted')).toHaveLength(1_000);
+    // Each child's group comes from a parent offered earlier in the call, so none is left to the
+    // one-by-one check at validation time.
+    expect(batched).toBe(1_000);
   });
 
   it('packs a batch of jobs into one shared buffer and reads each back', () => {

@@ -181,7 +181,10 @@ export class PublicLedger {
     const rejected: Rejection[] = [];
     let changedAt: number | null = null;
     const key = cidKey(checked.cid);
-    if (cidKey(getEventGroup(checked)) !== this.groupKey) {
+    // An event names no group (format v2): a genesis is its own, any other belongs to its parents'
+    // (the ledger knows only its own events, so one of another group waits for parents it never gets).
+    const group = getEventGroup(checked);
+    if (group && cidKey(group) !== this.groupKey) {
       rejected.push(toRejection(new MergeError('wrong_group', 'event belongs to another group', checked.cid.toString())));
       return { accepted, rejected, pending: false, duplicate: false, chainChangedAt: null };
     }

@@ -96,6 +96,8 @@ export interface MessageChanges {
 const MAX_REJECTIONS = 1000;
 const MAX_OWN_KEY_PACKAGES = 64;
 const MAX_LEDGERS = 4;
+/** Events held until their group is known (they arrived before its genesis). */
+const MAX_HELD = 1_000;
 const MAX_RESOLVES = 10;
 
 interface MessageRecord {
@@ -121,6 +123,8 @@ class Device implements MergeDevice {
   readonly #own = new Map<string, OwnKeyPackage>();
   readonly #directory = new Map<string, KeyPackage>();
   readonly #ledgers = new Map<string, PublicLedger>();
+  /** Events that arrived before any event of their group (format v2 events name no group). */
+  readonly #held = new Map<string, CheckedEvent>();
   #group: string | null = null;
   readonly #worlds = new Map<string, World>();
   /** Why an epoch has no world (removed, base_evicted, world_failed, evicted...). */
@@ -236,22 +240,26 @@ class Device implements MergeDevice {
   ingest(event: Uint8Array, now: number): MergeEffects {
     const fx = this.#effects(now);
     let checked: CheckedEvent;
-    let groupKey: string;
     try {
       checked = decodeEvent(event);
-      groupKey = cidKey(getEventGroup(checked));
     } catch (e) {
       this.#reject(fx, new MergeError('event_invalid', `event does not decode: ${e instanceof Error ? e.message : String(e)}`, undefined, codeOf(e)));
       return fx;
     }
+    const groupKey = this.#findGroup(checked);
+    if (groupKey === null) {
+      this.#hold(checked, fx);
+      return fx;
+    }
     const ledger = this.#ledgerFor(groupKey);
     if (!ledger) {
-      this.#reject(fx, new MergeError('wrong_group', 'event of a group this device does not follow'));
+      this.#reject(fx, new MergeError('wrong_group', 'event of a group this device does not follow', checked.cid.toString()));
       return fx;
     }
     try {
       const changed = this.#feed(ledger, checked, now, fx);
-      this.#after(now, fx, changed);
+      const placed = this.#placeHeld(now, fx);
+      this.#after(now, fx, changed || placed);
     } catch (e) {
       // Unreachable by design (every step records its own failures); kept so ingest never throws.
       this.#reject(fx, new MergeError('world_failed', `internal error while ingesting: ${e instanceof Error ? e.message : String(e)}`, checked.cid.toString(), codeOf(e)));
@@ -409,6 +417,49 @@ class Device implements MergeDevice {
     return this.#ledgers.get(this.#group) ?? null;
   }
 
+  /**
+   * The group of an incoming event: a genesis is its own; any other event belongs to its parents'
+   * group (format v2 events name none). A member follows only its group, and so does a device
+   * following one group; before joining, with several, the ledger holding one of its parents.
+   */
+  #findGroup(checked: CheckedEvent): string | null {
+    const own = getEventGroup(checked);
+    if (own) return cidKey(own);
+    if (this.#group !== null || this.#ledgers.size === 1) return this.#ledger()?.groupKey ?? null;
+    for (const p of checked.event.parents) {
+      const k = cidKey(p);
+      for (const l of this.#ledgers.values()) if (l.entries.has(k) || l.pending.has(k)) return l.groupKey;
+    }
+    return null;
+  }
+
+  /** Keeps an event whose group cannot be told yet (no genesis seen), oldest dropped first. */
+  #hold(checked: CheckedEvent, fx: MergeEffects): void {
+    this.#held.set(cidKey(checked.cid), checked);
+    if (this.#held.size <= MAX_HELD) return;
+    const [key, oldest] = this.#held.entries().next().value as [string, CheckedEvent];
+    this.#held.delete(key);
+    this.#reject(fx, new MergeError('missing_parent', `no ancestor of ${oldest.cid.toString()} arrived, so its group is unknown (held events full)`, oldest.cid.toString()));
+  }
+
+  /** Feeds held events to the ledger of their group once it can be told. Returns true when handshakes changed. */
+  #placeHeld(now: number, fx: MergeEffects): boolean {
+    let changed = false;
+    for (let progress = true; progress && this.#held.size > 0; ) {
+      progress = false;
+      for (const [key, checked] of this.#held) {
+        const groupKey = this.#findGroup(checked);
+        if (groupKey === null) continue;
+        this.#held.delete(key);
+        progress = true;
+        const ledger = this.#ledgerFor(groupKey);
+        if (ledger) changed = this.#feed(ledger, checked, now, fx) || changed;
+        else this.#reject(fx, new MergeError('wrong_group', 'event of a group this device does not follow', checked.cid.toString()));
+      }
+    }
+    return changed;
+  }
+
   #ledgerFor(groupKey: string): PublicLedger | null {
     let l = this.#ledgers.get(groupKey);
     if (!l) {
@@ -469,7 +520,6 @@ class Device implements MergeDevice {
     return buildEvent(
       {
         kind,
-        group: cidFromKey(ledger.groupKey),
         parents,
         base: cidFromKey(base),
         body,

@@ -8,3 +8,4 @@ export { computeRebaseIntents, hasRebaseWork, type RebaseIntents, type OpenAdd, 
 export { computeDutyOrder, computeDutyDeadline } from './dutyOrder.ts';
 export { DEFAULT_RETENTION, reportExposure, type ExposureEntry, type EvictionReport } from './retention.ts';
 export { VIEW_EXPORTER_LABEL, type World } from './worlds.ts';
+export { deriveMlsGroupId, MLS_GROUP_ID_BYTES } from './groupId.ts';

@@ -5,7 +5,7 @@
 // confirmation tags need epoch secrets, so only devices check them (see worlds.ts).
 //
 // Weft choices (documented in README): epoch 0 is built from the genesis body, an MLSMessage
-// KeyPackage of the creator; group_id is the genesis CID bytes; epoch 0's interim transcript hash
+// KeyPackage of the creator; group_id is deriveMlsGroupId(genesis CID); epoch 0's interim transcript hash
 // is empty (RFC 9420 derives it from a confirmation tag, which is secret); every commit carries a
 // path; Update proposals travel as `proposal` events and are committed by reference, Add and
 // Remove proposals inline; a member's identity (basic credential) is unique in the group.
@@ -49,6 +49,7 @@ import {
 import type { CheckedEvent } from '@weft/dag';
 import { cidKey } from '@weft/dag';
 import { MergeError, codeOf } from './errors.ts';
+import { deriveMlsGroupId } from './groupId.ts';
 
 const EMPTY = new Uint8Array(0);
 const textDecoder = new TextDecoder();
@@ -215,7 +216,7 @@ export function createGenesisEpoch(cs: CipherSuite, checked: CheckedEvent): Publ
   const tree = createRatchetTree(kp.leafNode);
   const gc: GroupContext = {
     cipherSuite: cs.id,
-    groupId: checked.cid.bytes,
+    groupId: deriveMlsGroupId(checked.cid),
     epoch: 0n,
     treeHash: computeTreeHash(cs, tree),
     confirmedTranscriptHash: EMPTY,

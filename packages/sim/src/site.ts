@@ -10,7 +10,7 @@
 // replica holds the same events no timer is left, so the simulation goes quiet.
 
 import type { AddResult, CID, DagStore, DagSync, EventBlock, SyncMessage } from '@weft/dag';
-import { cidKey } from '@weft/dag';
+import { cidKey, getEventGroup } from '@weft/dag';
 
 /** What a site needs from the simulation around it. */
 export interface SiteEnvironment {
@@ -92,7 +92,7 @@ export class Site {
    */
   async #restartGapFill(peer: string, group: CID): Promise<void> {
     for (const e of this.store.pending.entries()) {
-      if (!(e.checked.event.group ?? e.checked.cid).equals(group)) continue;
+      if (!getEventGroup(e.checked)?.equals(group)) continue;
       const outcome = await this.sync.handle(peer, { type: 'push', group, event: { cid: e.checked.cid, bytes: e.checked.bytes } });
       for (const reply of outcome.replies) this.#env.sendToPeer(peer, reply);
       await this.#afterResults(outcome.results, `site:${peer}`, false);

@@ -182,7 +182,7 @@ export function createModelDevice(options: DeviceOptions): DeviceRuntime {
   const emit = (kind: 'commit' | 'message', body: Body, resolves?: string[]): Uint8Array => {
     const base = head();
     const parents = [...g.heads].sort().slice(0, 19).map(parseCid);
-    const ev = buildEvent({ kind, group: group!, parents: [...parents, parseCid(base)], base: parseCid(base), body: enc(body), ...(resolves && resolves.length ? { resolves: resolves.map(parseCid) } : {}), leaf: g.epochs.get(base)!.leaves.indexOf(options.id) }, signer);
+    const ev = buildEvent({ kind, parents: [...parents, parseCid(base)], base: parseCid(base), body: enc(body), ...(resolves && resolves.length ? { resolves: resolves.map(parseCid) } : {}), leaf: g.epochs.get(base)!.leaves.indexOf(options.id) }, signer);
     g.add(ev);
     return ev.bytes;
   };
