@@ -1,5 +1,5 @@
 import { CodecError } from './errors.ts';
-import { encodeVarint, varintSize } from './varint.ts';
+import { varintSize } from './varint.ts';
 
 /**
  * Appends TLS presentation-language values (RFC 9420 section 2.1) to one growing buffer. A vector
@@ -82,20 +82,7 @@ export class Writer {
   }
 
   private putVarint(n: number, size: 1 | 2 | 4): void {
-    const b = this.buf;
-    const o = this.len;
-    if (size === 1) {
-      b[o] = n;
-    } else if (size === 2) {
-      b[o] = 0x40 | (n >> 8);
-      b[o + 1] = n & 0xff;
-    } else {
-      b[o] = 0x80 | (n >>> 24);
-      b[o + 1] = (n >>> 16) & 0xff;
-      b[o + 2] = (n >>> 8) & 0xff;
-      b[o + 3] = n & 0xff;
-    }
-    this.len = o + size;
+    this.len = putVarintAt(this.buf, this.len, n, size);
   }
 
   /** Writes bytes as they are, with no length prefix. */
@@ -149,6 +136,22 @@ export class Writer {
   }
 }
 
+/** Writes the `size`-byte varint header of `n` at `o` (size from varintSize); returns the offset after it. */
+function putVarintAt(out: Uint8Array, o: number, n: number, size: 1 | 2 | 4): number {
+  if (size === 1) {
+    out[o] = n;
+  } else if (size === 2) {
+    out[o] = 0x40 | (n >> 8);
+    out[o + 1] = n & 0xff;
+  } else {
+    out[o] = 0x80 | (n >>> 24);
+    out[o + 1] = (n >>> 16) & 0xff;
+    out[o + 2] = (n >>> 8) & 0xff;
+    out[o + 3] = n & 0xff;
+  }
+  return o + size;
+}
+
 function checkUint(n: number, max: number, type: string): void {
   if (!Number.isInteger(n) || n < 0 || n > max) {
     throw new CodecError('invalid_value', `${type} value ${n} is out of range`);
@@ -164,8 +167,10 @@ export function encode(write: (w: Writer) => void): Uint8Array {
 
 /** `opaque data<V>` of the given bytes, as a standalone byte string. */
 export function encodeOpaque(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(varintSize(bytes.length) + bytes.length);
-  out.set(encodeVarint(bytes.length));
-  out.set(bytes, out.length - bytes.length);
+  const n = bytes.length;
+  const size = varintSize(n);
+  const out = new Uint8Array(size + n);
+  putVarintAt(out, 0, n, size); // no separate header array
+  out.set(bytes, size);
   return out;
 }

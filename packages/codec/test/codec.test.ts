@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CodecError, Reader, Writer, decode, decodeVarint, encode, encodeVarint, fromHex, toHex, MAX_VARINT } from '../src/index.ts';
+import { CodecError, Reader, Writer, decode, decodeVarint, encode, encodeOpaque, encodeVarint, fromHex, toHex, MAX_VARINT } from '../src/index.ts';
 
 function codeOf(f: () => unknown): string {
   try {
@@ -167,5 +167,11 @@ describe('Writer / Reader', () => {
   it('decodes uint64 values on both sides of 2^53', () => {
     const values = [0n, 2n ** 53n - 1n, 2n ** 53n, 0xffffffffffffffffn];
     expect(decode(fromHex('0000000000000000' + '001fffffffffffff' + '0020000000000000' + 'ffffffffffffffff'), (r) => values.map(() => r.u64()))).toEqual(values);
+  });
+
+  it('encodeOpaque gives the opaque<V> bytes with 1-, 2- and 4-byte headers', () => {
+    expect(toHex(encodeOpaque(fromHex('aabb')))).toBe('02aabb');
+    expect(toHex(encodeOpaque(new Uint8Array(64).fill(1)))).toBe('4040' + '01'.repeat(64));
+    expect(toHex(encodeOpaque(new Uint8Array(16384).fill(2)))).toBe('80004000' + '02'.repeat(16384));
   });
 });
