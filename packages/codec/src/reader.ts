@@ -1,10 +1,14 @@
 import { CodecError } from './errors.ts';
 import { decodeVarint } from './varint.ts';
 
-/** Reads TLS presentation-language values (RFC 9420 section 2.1) from a byte string, strictly. */
+/**
+ * Reads TLS presentation-language values (RFC 9420 section 2.1) from a byte string, strictly.
+ * Vectors are read by narrowing this reader's window to the vector's bytes and restoring it after,
+ * so no reader, view or error message is allocated on the success path.
+ */
 export class Reader {
   private pos: number;
-  private readonly end: number;
+  private end: number;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -26,9 +30,11 @@ export class Reader {
   }
 
   private need(n: number, what: string): void {
-    if (this.pos + n > this.end) {
-      throw new CodecError('truncated', `${what} needs ${n} bytes but ${this.end - this.pos} remain`, this.pos);
-    }
+    if (this.pos + n > this.end) this.truncated(n, what);
+  }
+
+  private truncated(n: number, what: string): never {
+    throw new CodecError('truncated', `${what} needs ${n} bytes but ${this.end - this.pos} remain`, this.pos);
   }
 
   u8(): number {
@@ -53,22 +59,33 @@ export class Reader {
   }
 
   u64(): bigint {
-    const hi = BigInt(this.u32());
-    const lo = BigInt(this.u32());
-    return (hi << 32n) | lo;
+    this.need(8, 'uint64');
+    const hi = this.u32();
+    const lo = this.u32();
+    // Most epochs and generations fit in 53 bits: one BigInt conversion instead of a shift and an or.
+    return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   /** Reads a minimal RFC 9420 varint. */
   varint(): number {
-    if (this.pos >= this.end) throw new CodecError('truncated', 'varint header is missing', this.pos);
-    const { value, size } = decodeVarint(this.bytes.subarray(0, this.end), this.pos);
-    this.pos += size;
+    const p = this.pos;
+    if (p >= this.end) throw new CodecError('truncated', 'varint header is missing', p);
+    const b = this.bytes;
+    const first = b[p] as number;
+    if (first < 0x40) {
+      this.pos = p + 1;
+      return first;
+    }
+    // Wider headers go through the shared decoder (reserved prefix and minimality checks), bounded
+    // by this reader's window.
+    const { value, size } = decodeVarint(this.end === b.length ? b : b.subarray(0, this.end), p);
+    this.pos = p + size;
     return value;
   }
 
   /** Reads `n` bytes as they are (a view, not a copy). */
   raw(n: number): Uint8Array {
-    this.need(n, `${n}-byte field`);
+    if (this.pos + n > this.end) this.truncated(n, `${n}-byte field`);
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
@@ -88,10 +105,16 @@ export class Reader {
     const len = this.varint();
     if (len > maxBytes) throw new CodecError('overlong', `vector of ${len} bytes exceeds the limit of ${maxBytes}`, at);
     this.need(len, 'vector body');
-    const inner = new Reader(this.bytes, this.pos, this.pos + len);
+    const outerEnd = this.end;
+    const vectorEnd = this.pos + len;
+    this.end = vectorEnd;
     const items: T[] = [];
-    while (inner.remaining > 0) items.push(read(inner));
-    this.pos += len;
+    try {
+      while (this.pos < vectorEnd) items.push(read(this));
+    } finally {
+      this.end = outerEnd;
+    }
+    // The window ended the items: any read past it threw above, so they used it up exactly.
     return items;
   }
 

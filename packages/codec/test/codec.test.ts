@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CodecError, Reader, Writer, decode, decodeVarint, encode, encodeVarint, fromHex, toHex, MAX_VARINT } from '../src/index.ts';
+import { CodecError, Reader, Writer, decode, decodeVarint, encode, encodeOpaque, encodeVarint, fromHex, toHex, MAX_VARINT } from '../src/index.ts';
 
 function codeOf(f: () => unknown): string {
   try {
@@ -140,5 +140,38 @@ describe('Writer / Reader', () => {
 
   it('encodes big-endian as TLS does', () => {
     expect(toHex(encode((w) => w.u16(0x0102).u32(0x03040506).u64(0x0708090a0b0c0d0en)))).toBe('0102030405060708090a0b0c0d0e');
+  });
+
+  it('back-patches vector length headers of 1, 2 and 4 bytes with the items right behind them', () => {
+    // Items of 63, 64 and 16384 bytes in total: the widest header of each size class and the
+    // narrowest of the next, written behind a leading byte and followed by a trailing one.
+    const one = encode((w) => w.u8(0xee).vector([new Uint8Array(63).fill(7)], (iw, x) => iw.raw(x)).u8(0xff));
+    expect(toHex(one)).toBe('ee' + '3f' + '07'.repeat(63) + 'ff');
+    const two = encode((w) => w.u8(0xee).vector([new Uint8Array(60).fill(7), new Uint8Array(4).fill(8)], (iw, x) => iw.raw(x)).u8(0xff));
+    expect(toHex(two)).toBe('ee' + '4040' + '07'.repeat(60) + '08'.repeat(4) + 'ff');
+    const four = encode((w) => w.u8(0xee).vector([new Uint8Array(16384).fill(9)], (iw, x) => iw.raw(x)).u8(0xff));
+    expect(toHex(four)).toBe('ee' + '80004000' + '09'.repeat(16384) + 'ff');
+  });
+
+  it('writes nested vectors with each header covering exactly its own items', () => {
+    const bytes = encode((w) => w.vector([[1, 2], [], [3]], (iw, list) => iw.vector(list, (jw, x) => jw.u8(x))));
+    expect(toHex(bytes)).toBe('06' + '020102' + '00' + '0103');
+    expect(decode(bytes, (r) => r.vector((rr) => rr.vector((qq) => qq.u8())))).toEqual([[1, 2], [], [3]]);
+  });
+
+  it('reads the fields after a vector from the whole input again', () => {
+    const bytes = fromHex('02' + '0102' + 'aabbccdd');
+    expect(decode(bytes, (r) => [r.vector((rr) => rr.u8()), r.u32()])).toEqual([[1, 2], 0xaabbccdd]);
+  });
+
+  it('decodes uint64 values on both sides of 2^53', () => {
+    const values = [0n, 2n ** 53n - 1n, 2n ** 53n, 0xffffffffffffffffn];
+    expect(decode(fromHex('0000000000000000' + '001fffffffffffff' + '0020000000000000' + 'ffffffffffffffff'), (r) => values.map(() => r.u64()))).toEqual(values);
+  });
+
+  it('encodeOpaque gives the opaque<V> bytes with 1-, 2- and 4-byte headers', () => {
+    expect(toHex(encodeOpaque(fromHex('aabb')))).toBe('02aabb');
+    expect(toHex(encodeOpaque(new Uint8Array(64).fill(1)))).toBe('4040' + '01'.repeat(64));
+    expect(toHex(encodeOpaque(new Uint8Array(16384).fill(2)))).toBe('80004000' + '02'.repeat(16384));
   });
 });

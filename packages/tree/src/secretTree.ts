@@ -87,12 +87,12 @@ export function consumeKey(cs: CipherSuite, tree: SecretTree, leaf: LeafIndex, t
   if (!Number.isInteger(generation) || generation < 0 || generation > MAX_GENERATION) {
     throw new MlsError('invalid_generation', `generation ${generation} is not a uint32`);
   }
-  return updateRatchet(cs, tree, leaf, type, (r) => takeGeneration(cs, r, generation, tree.options));
+  return updateRatchet(cs, tree, leaf, type, generation);
 }
 
 /** The key of the next generation in `leaf`'s `type` ratchet, for encrypting a message we send. */
 export function consumeNextKey(cs: CipherSuite, tree: SecretTree, leaf: LeafIndex, type: RatchetType): ConsumedKey {
-  return updateRatchet(cs, tree, leaf, type, (r) => takeGeneration(cs, r, r.next, tree.options));
+  return updateRatchet(cs, tree, leaf, type, NEXT);
 }
 
 /** The ratchet state of `leaf` if it has been derived, else null (no derivation, for inspection and tests). */
@@ -110,55 +110,63 @@ export function findRatchet(tree: SecretTree, leaf: LeafIndex, type: RatchetType
   }
 }
 
-function updateRatchet(
-  cs: CipherSuite,
-  tree: SecretTree,
-  leaf: LeafIndex,
-  type: RatchetType,
-  step: (r: RatchetState) => [RatchetState, MessageKey],
-): ConsumedKey {
+/** consumeNextKey's stand-in for a generation: the ratchet's next one. */
+const NEXT = -1;
+
+type LeafNode = Extract<SecretTreeNode, { kind: 'leaf' }>;
+type ParentNode = Extract<SecretTreeNode, { kind: 'parent' }>;
+
+/**
+ * Takes `generation` (or the next one) from `leaf`'s `type` ratchet and returns the key and a tree
+ * whose path from the root to the leaf is copied (and derived where it was not yet), O(log N). The
+ * walk down only reads; nothing is built until the key was taken, so a throw leaves no trace.
+ */
+function updateRatchet(cs: CipherSuite, tree: SecretTree, leaf: LeafIndex, type: RatchetType, generation: number): ConsumedKey {
   if (!Number.isInteger(leaf) || leaf < 0 || leaf >= tree.leafCount) {
     throw new MlsError('unknown_sender_leaf', `leaf ${leaf} is outside a secret tree of ${tree.leafCount} leaves`);
   }
-  let key: MessageKey | undefined;
-  const newRoot = updatePath(cs, tree.root, root(tree.leafCount), leaf * 2, (node) => {
-    const [ratchet, k] = step(type === 'handshake' ? node.handshake : node.application);
-    key = k;
-    return type === 'handshake' ? { kind: 'leaf', handshake: ratchet, application: node.application } : { kind: 'leaf', handshake: node.handshake, application: ratchet };
-  });
-  if (key === undefined) throw new Error('unreachable: ratchet step produced no key');
-  return { tree: { leafCount: tree.leafCount, root: newRoot, options: tree.options }, key };
-}
-
-type LeafNode = Extract<SecretTreeNode, { kind: 'leaf' }>;
-
-/** Copies the path from `node` (at index x) down to `target`, deriving what is missing; O(log N). */
-function updatePath(cs: CipherSuite, node: SecretTreeNode, x: number, target: number, f: (leaf: LeafNode) => LeafNode): SecretTreeNode {
-  if (x === target) {
-    if (node.kind === 'leaf') return f(node);
-    if (node.kind === 'secret' && node.secret.length === 0) throw new MlsError('unknown_sender_leaf', 'this secret tree holds no secret for that sender');
-    if (node.kind === 'secret') return f(deriveLeafRatchets(cs, node.secret));
-    throw new Error('unreachable: a parent node at a leaf position');
+  const target = leaf * 2;
+  // The parents on the path (derived ones are fresh objects) and which way the path went from each.
+  const parents: ParentNode[] = [];
+  const wentLeft: boolean[] = [];
+  let node = tree.root;
+  let x = root(tree.leafCount) as number;
+  while (x !== target) {
+    if (node.kind === 'secret') {
+      // An imported view (importSenderRatchet) holds no secret for other subtrees.
+      if (node.secret.length === 0) throw new MlsError('unknown_sender_leaf', 'this secret tree holds no secret for that sender');
+      // Derive both children and drop this node's secret (section 9: delete once children exist).
+      node = {
+        kind: 'parent',
+        left: { kind: 'secret', secret: expandWithLabel(cs, node.secret, 'tree', LEFT, cs.Nh) },
+        right: { kind: 'secret', secret: expandWithLabel(cs, node.secret, 'tree', RIGHT, cs.Nh) },
+      };
+    } else if (node.kind === 'leaf') {
+      throw new Error('unreachable: a leaf node at a parent position');
+    }
+    const goLeft = target < x;
+    parents.push(node);
+    wentLeft.push(goLeft);
+    node = goLeft ? node.left : node.right;
+    x = goLeft ? left(x as NodeIndex) : right(x as NodeIndex);
   }
-  let parent: Extract<SecretTreeNode, { kind: 'parent' }>;
-  if (node.kind === 'secret' && node.secret.length === 0) {
-    // An imported view (importSenderRatchet) holds no secret for other subtrees.
-    throw new MlsError('unknown_sender_leaf', 'this secret tree holds no secret for that sender');
+  let leafNode: LeafNode;
+  if (node.kind === 'leaf') leafNode = node;
+  else if (node.kind === 'secret') {
+    if (node.secret.length === 0) throw new MlsError('unknown_sender_leaf', 'this secret tree holds no secret for that sender');
+    leafNode = deriveLeafRatchets(cs, node.secret);
+  } else throw new Error('unreachable: a parent node at a leaf position');
+  const handshake = type === 'handshake';
+  const ratchet = handshake ? leafNode.handshake : leafNode.application;
+  const taken = takeGeneration(cs, ratchet, generation === NEXT ? ratchet.next : generation, tree.options);
+  let rebuilt: SecretTreeNode = handshake
+    ? { kind: 'leaf', handshake: taken.ratchet, application: leafNode.application }
+    : { kind: 'leaf', handshake: leafNode.handshake, application: taken.ratchet };
+  for (let i = parents.length - 1; i >= 0; i--) {
+    const p = parents[i] as ParentNode;
+    rebuilt = wentLeft[i] ? { kind: 'parent', left: rebuilt, right: p.right } : { kind: 'parent', left: p.left, right: rebuilt };
   }
-  if (node.kind === 'secret') {
-    // Derive both children and drop this node's secret (section 9: delete once children exist).
-    parent = {
-      kind: 'parent',
-      left: { kind: 'secret', secret: expandWithLabel(cs, node.secret, 'tree', LEFT, cs.Nh) },
-      right: { kind: 'secret', secret: expandWithLabel(cs, node.secret, 'tree', RIGHT, cs.Nh) },
-    };
-  } else if (node.kind === 'parent') {
-    parent = node;
-  } else {
-    throw new Error('unreachable: a leaf node at a parent position');
-  }
-  if (target < x) return { kind: 'parent', left: updatePath(cs, parent.left, left(x as NodeIndex), target, f), right: parent.right };
-  return { kind: 'parent', left: parent.left, right: updatePath(cs, parent.right, right(x as NodeIndex), target, f) };
+  return { tree: { leafCount: tree.leafCount, root: rebuilt, options: tree.options }, key: taken.key };
 }
 
 function deriveLeafRatchets(cs: CipherSuite, leafSecret: Uint8Array): LeafNode {
@@ -178,7 +186,13 @@ function advance(cs: CipherSuite, secret: Uint8Array, generation: number): Uint8
   return generation === MAX_GENERATION ? EMPTY : deriveTreeSecret(cs, secret, 'secret', generation, cs.Nh);
 }
 
-function takeGeneration(cs: CipherSuite, r: RatchetState, generation: number, options: SecretTreeOptions): [RatchetState, MessageKey] {
+/** A ratchet after a generation was taken from it, and that generation's key. */
+interface TakenKey {
+  readonly ratchet: RatchetState;
+  readonly key: MessageKey;
+}
+
+function takeGeneration(cs: CipherSuite, r: RatchetState, generation: number, options: SecretTreeOptions): TakenKey {
   if (generation < r.next) return takeSkipped(r, generation);
   if (r.next > MAX_GENERATION) throw new MlsError('generation_too_far_ahead', 'the ratchet has used every uint32 generation');
   if (generation - r.next > options.maxForwardDistance) {
@@ -202,10 +216,10 @@ function takeGeneration(cs: CipherSuite, r: RatchetState, generation: number, op
     if (last) floor = Math.max(floor, last.generation + 1);
     skipped = skipped.slice(drop);
   }
-  return [{ next: generation + 1, secret: advance(cs, secret, generation), skipped, floor }, key];
+  return { ratchet: { next: generation + 1, secret: advance(cs, secret, generation), skipped, floor }, key };
 }
 
-function takeSkipped(r: RatchetState, generation: number): [RatchetState, MessageKey] {
+function takeSkipped(r: RatchetState, generation: number): TakenKey {
   // Binary search: `skipped` is ascending by generation.
   let lo = 0;
   let hi = r.skipped.length - 1;
@@ -214,7 +228,7 @@ function takeSkipped(r: RatchetState, generation: number): [RatchetState, Messag
     const k = r.skipped[mid] as MessageKey;
     if (k.generation === generation) {
       const skipped = r.skipped.slice(0, mid).concat(r.skipped.slice(mid + 1));
-      return [{ next: r.next, secret: r.secret, skipped, floor: r.floor }, k];
+      return { ratchet: { next: r.next, secret: r.secret, skipped, floor: r.floor }, key: k };
     }
     if (k.generation < generation) lo = mid + 1;
     else hi = mid - 1;

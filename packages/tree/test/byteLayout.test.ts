@@ -18,9 +18,11 @@ import {
   decodePrivateMessageContentWithBody,
   encodePrivateContentAAD,
   encodePrivateMessageContent,
+  decodeSenderData,
   encodeSenderData,
   encodeSenderDataAAD,
 } from '../src/wire/privateMessage.ts';
+import { CodecError, fromHex } from '@weft/codec';
 import { encode } from '@weft/codec';
 import { writeContentType } from '../src/wire/enums.ts';
 
@@ -45,6 +47,22 @@ describe('exact-size encoders', () => {
     );
     const sd = { leafIndex: 0xfffffffe, generation: 70000, reuseGuard: Uint8Array.of(1, 2, 3, 4) };
     expect(toHex(encodeSenderData(sd))).toBe(toHex(encode((w) => w.u32(sd.leafIndex).u32(sd.generation).raw(sd.reuseGuard))));
+  });
+
+  it('SenderData decodes from exactly 12 bytes and rejects shorter or longer input with the Reader error codes', () => {
+    expect(decodeSenderData(fromHex('fffffffe' + '00011170' + '01020304'))).toEqual({ leafIndex: 0xfffffffe, generation: 70000, reuseGuard: Uint8Array.of(1, 2, 3, 4) });
+    const codeOf = (hex: string): string => {
+      try {
+        decodeSenderData(fromHex(hex));
+      } catch (err) {
+        if (err instanceof CodecError) return err.code;
+        throw err;
+      }
+      return 'no error';
+    };
+    expect(codeOf('00000001' + '00000002' + '010203')).toBe('truncated');
+    expect(codeOf('')).toBe('truncated');
+    expect(codeOf('00000001' + '00000002' + '0102030405')).toBe('trailing_bytes');
   });
 
   it('PrivateMessageContent from an encoded body equals encodePrivateMessageContent and decodes back with that body', () => {

@@ -61,6 +61,21 @@ function bodyOf(content: MessageContent): MessageContent {
   }
 }
 
+/** The FramedContent a received PrivateMessage carries: its header fields, the sender leaf and the decrypted body. */
+function framedContentOf(message: PrivateMessage, leaf: number, pmc: MessageContent): FramedContent {
+  const { groupId, epoch, authenticatedData } = message;
+  const sender = { senderType: 'member', leafIndex: leaf } as const;
+  // Built field by field rather than spread: this runs once per received message.
+  switch (pmc.contentType) {
+    case 'application':
+      return { groupId, epoch, sender, authenticatedData, contentType: 'application', applicationData: pmc.applicationData };
+    case 'proposal':
+      return { groupId, epoch, sender, authenticatedData, contentType: 'proposal', proposal: pmc.proposal };
+    case 'commit':
+      return { groupId, epoch, sender, authenticatedData, contentType: 'commit', commit: pmc.commit };
+  }
+}
+
 /** nonce XOR reuse_guard over its first four bytes (RFC 9420 section 6.3.1). */
 function guardNonce(nonce: Uint8Array, reuseGuard: Uint8Array): Uint8Array {
   const out = nonce.slice();
@@ -164,13 +179,7 @@ export function unprotectPrivateMessage(
     throw new MlsError('content_decrypt_failed', 'the PrivateMessage content does not decrypt');
   }
   const { content: pmc, body } = decodePrivateMessageContentWithBody(plaintext, message.contentType);
-  const header = {
-    groupId: message.groupId,
-    epoch: message.epoch,
-    sender: { senderType: 'member', leafIndex: senderData.leafIndex } as const,
-    authenticatedData: message.authenticatedData,
-  };
-  const content: FramedContent = { ...header, ...bodyOf(pmc) };
+  const content = framedContentOf(message, senderData.leafIndex, pmc);
   const key = signatureKeyOf(content);
   if (key === null) throw new MlsError('unknown_sender', `no member at leaf ${senderData.leafIndex}`);
   // Group and epoch were checked equal to the context's, so its cached pieces and the decrypted

@@ -1,4 +1,4 @@
-import { CodecError, decode, encode, Reader, type Writer } from '@weft/codec';
+import { CodecError, encode, Reader, type Writer } from '@weft/codec';
 import { opaqueSize, putOpaque, putRaw, putU32, putU64 } from './byteLayout.ts';
 import { contentTypeToNumber, readContentType, writeContentType, type ContentType } from './enums.ts';
 import {
@@ -80,7 +80,14 @@ export function decodePrivateMessageContentWithBody(bytes: Uint8Array, contentTy
   for (let i = start; i < bytes.length; i++) {
     if (bytes[i] !== 0) throw new CodecError('invalid_value', 'PrivateMessageContent padding is not all zero', i);
   }
-  return { content: { ...body, auth, paddingLength: bytes.length - start }, body: bytes.subarray(0, bodyEnd) };
+  const paddingLength = bytes.length - start;
+  const content: PrivateMessageContent =
+    body.contentType === 'application'
+      ? { contentType: 'application', applicationData: body.applicationData, auth, paddingLength }
+      : body.contentType === 'proposal'
+        ? { contentType: 'proposal', proposal: body.proposal, auth, paddingLength }
+        : { contentType: 'commit', commit: body.commit, auth, paddingLength };
+  return { content, body: bytes.subarray(0, bodyEnd) };
 }
 
 /** PrivateMessageContent from its already encoded body: body || FramedContentAuthData || `paddingLength` zero bytes. */
@@ -105,11 +112,14 @@ export function encodeSenderData(s: SenderData): Uint8Array {
 
 /** Strictly decodes a SenderData. */
 export function decodeSenderData(bytes: Uint8Array): SenderData {
-  return decode(bytes, (r) => {
-    const leafIndex = r.u32();
-    const generation = r.u32();
-    return { leafIndex, generation, reuseGuard: r.raw(4) };
-  });
+  // A fixed 12-byte struct: read in place, with the same errors as the Reader would raise.
+  if (bytes.length < 12) throw new CodecError('truncated', `SenderData needs 12 bytes but ${bytes.length} remain`, 0);
+  if (bytes.length > 12) throw new CodecError('trailing_bytes', `${bytes.length - 12} unexpected bytes after the value`, 12);
+  return { leafIndex: readU32At(bytes, 0), generation: readU32At(bytes, 4), reuseGuard: bytes.subarray(8, 12) };
+}
+
+function readU32At(b: Uint8Array, o: number): number {
+  return (b[o] as number) * 0x1000000 + (((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number));
 }
 
 /**
