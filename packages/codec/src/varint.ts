@@ -11,6 +11,25 @@ export function varintSize(n: number): 1 | 2 | 4 {
   return n < 0x40 ? 1 : n < 0x4000 ? 2 : 4;
 }
 
+/**
+ * Writes the `size`-byte varint header of `n` (size from varintSize, passed in so callers that
+ * sized a buffer already do not compute it twice) into `out` at `o`; returns the offset after it.
+ */
+export function writeVarintAt(out: Uint8Array, o: number, n: number, size: 1 | 2 | 4 = varintSize(n)): number {
+  if (size === 1) {
+    out[o] = n;
+  } else if (size === 2) {
+    out[o] = 0x40 | (n >> 8);
+    out[o + 1] = n & 0xff;
+  } else {
+    out[o] = 0x80 | (n >>> 24);
+    out[o + 1] = (n >>> 16) & 0xff;
+    out[o + 2] = (n >>> 8) & 0xff;
+    out[o + 3] = n & 0xff;
+  }
+  return o + size;
+}
+
 /** Encodes `n` with the minimal RFC 9420 section 2.1.2 varint header. */
 export function encodeVarint(n: number): Uint8Array {
   const size = varintSize(n);

@@ -1,5 +1,5 @@
 import { CodecError } from './errors.ts';
-import { varintSize } from './varint.ts';
+import { varintSize, writeVarintAt } from './varint.ts';
 
 /**
  * Appends TLS presentation-language values (RFC 9420 section 2.1) to one growing buffer. A vector
@@ -82,7 +82,7 @@ export class Writer {
   }
 
   private putVarint(n: number, size: 1 | 2 | 4): void {
-    this.len = putVarintAt(this.buf, this.len, n, size);
+    this.len = writeVarintAt(this.buf, this.len, n, size);
   }
 
   /** Writes bytes as they are, with no length prefix. */
@@ -136,22 +136,6 @@ export class Writer {
   }
 }
 
-/** Writes the `size`-byte varint header of `n` at `o` (size from varintSize); returns the offset after it. */
-function putVarintAt(out: Uint8Array, o: number, n: number, size: 1 | 2 | 4): number {
-  if (size === 1) {
-    out[o] = n;
-  } else if (size === 2) {
-    out[o] = 0x40 | (n >> 8);
-    out[o + 1] = n & 0xff;
-  } else {
-    out[o] = 0x80 | (n >>> 24);
-    out[o + 1] = (n >>> 16) & 0xff;
-    out[o + 2] = (n >>> 8) & 0xff;
-    out[o + 3] = n & 0xff;
-  }
-  return o + size;
-}
-
 function checkUint(n: number, max: number, type: string): void {
   if (!Number.isInteger(n) || n < 0 || n > max) {
     throw new CodecError('invalid_value', `${type} value ${n} is out of range`);
@@ -170,7 +154,7 @@ export function encodeOpaque(bytes: Uint8Array): Uint8Array {
   const n = bytes.length;
   const size = varintSize(n);
   const out = new Uint8Array(size + n);
-  putVarintAt(out, 0, n, size); // no separate header array
+  writeVarintAt(out, 0, n, size); // no separate header array
   out.set(bytes, size);
   return out;
 }

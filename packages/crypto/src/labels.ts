@@ -1,5 +1,5 @@
 // RFC 9420 section 5 labelled operations, written once over the CipherSuite interface.
-import { Writer, encodeVarint, utf8, varintSize } from '@weft/codec';
+import { Writer, encodeVarint, utf8, varintSize, writeVarintAt } from '@weft/codec';
 import type { CipherSuite, HpkeCiphertext, PendingVerdicts, SignatureCheck } from './cipherSuite.ts';
 import { verifyEach } from './checks.ts';
 import { CryptoError } from './errors.ts';
@@ -85,30 +85,14 @@ function signContent(label: string, parts: readonly Uint8Array[]): Uint8Array {
   const nameHeader = varintSize(name.length);
   const contentHeader = varintSize(contentLength);
   const out = new Uint8Array(nameHeader + name.length + contentHeader + contentLength);
-  let o = writeVarint(out, 0, name.length, nameHeader);
+  let o = writeVarintAt(out, 0, name.length, nameHeader);
   out.set(name, o);
-  o = writeVarint(out, o + name.length, contentLength, contentHeader);
+  o = writeVarintAt(out, o + name.length, contentLength, contentHeader);
   for (const p of parts) {
     out.set(p, o);
     o += p.length;
   }
   return out;
-}
-
-// Writes the minimal RFC 9420 varint of `n` (`size` = varintSize(n)) at `o`; returns the offset after it.
-function writeVarint(out: Uint8Array, o: number, n: number, size: 1 | 2 | 4): number {
-  if (size === 1) {
-    out[o] = n;
-  } else if (size === 2) {
-    out[o] = 0x40 | (n >> 8);
-    out[o + 1] = n & 0xff;
-  } else {
-    out[o] = 0x80 | (n >>> 24);
-    out[o + 1] = (n >>> 16) & 0xff;
-    out[o + 2] = (n >>> 8) & 0xff;
-    out[o + 3] = n & 0xff;
-  }
-  return o + size;
 }
 
 /** SignWithLabel(priv, label, content) = Signature.Sign(priv, SignContent). */

@@ -4,7 +4,7 @@
 // header and copies the result out again. The bytes are the Writer's, field for field (tests
 // compare the two encodings).
 
-import { CodecError, varintSize, type Reader } from '@weft/codec';
+import { CodecError, varintSize, writeVarintAt, type Reader } from '@weft/codec';
 
 /** Size of `opaque data<V>` holding `length` bytes. */
 export function opaqueSize(length: number): number {
@@ -13,19 +13,7 @@ export function opaqueSize(length: number): number {
 
 /** Writes the minimal varint of `n` at `o`; returns the offset after it. */
 export function putVarint(out: Uint8Array, o: number, n: number): number {
-  const size = varintSize(n);
-  if (size === 1) {
-    out[o] = n;
-  } else if (size === 2) {
-    out[o] = 0x40 | (n >> 8);
-    out[o + 1] = n & 0xff;
-  } else {
-    out[o] = 0x80 | (n >>> 24);
-    out[o + 1] = (n >>> 16) & 0xff;
-    out[o + 2] = (n >>> 8) & 0xff;
-    out[o + 3] = n & 0xff;
-  }
-  return o + size;
+  return writeVarintAt(out, o, n);
 }
 
 /** Writes `opaque data<V>` at `o`; returns the offset after it. */
