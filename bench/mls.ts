@@ -25,8 +25,8 @@ import type { ProviderName } from '@weft/crypto';
 import { createCommit, decryptApplicationMessage, encryptApplicationMessage, joinFromWelcome, processCommit } from '@weft/tree';
 import type { GroupState, KeyPackage, KeyPackageBundle } from '@weft/tree';
 import type { CiphersuiteImpl, ClientState } from 'ts-mls';
-import { formatUs, printTable, summarize } from './harness.ts';
-import type { BenchRow } from './harness.ts';
+import { formatUs, printTable, summarize, timeUs, timeUsAsync } from './harness.ts';
+import type { BenchRow, Timing } from './harness.ts';
 import { buildAddAllWeftGroup, buildFullWeftGroup, foundGroup, makeBundles, onProvider } from './mlsFullTree.ts';
 import { prepareTsMls, tsMlsAddAll, tsMlsCommit, tsMlsDecrypt, tsMlsEncrypt, tsMlsJoin, tsMlsProcess } from './tsMls.ts';
 import type { TsMlsSetup } from './tsMls.ts';
@@ -118,36 +118,7 @@ function rowKey(n: number, impl: Impl, shape: Shape, op: Op): string {
   return `${n}|${impl}|${shape}|${op}`;
 }
 
-/**
- * Wall time is what the targets are about. CPU time (process.cpuUsage: every thread of this
- * process, so it includes GC helpers and, for ts-mls, WebCrypto's thread pool) is printed beside
- * it because on a shared 2-core box wall time also counts the time other processes held the CPU.
- */
-interface Timing {
-  readonly wall: number;
-  readonly cpu: number;
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-
-function timeUs<T>(f: () => T): [T, Timing] {
-  const c0 = cpuNow();
-  const t0 = performance.now();
-  const out = f();
-  const wall = (performance.now() - t0) * 1000;
-  return [out, { wall, cpu: cpuNow() - c0 }];
-}
-
-async function timeUsAsync<T>(f: () => Promise<T>): Promise<[T, Timing]> {
-  const c0 = cpuNow();
-  const t0 = performance.now();
-  const out = await f();
-  const wall = (performance.now() - t0) * 1000;
-  return [out, { wall, cpu: cpuNow() - c0 }];
-}
+// Wall time is what the targets are about; CPU time is printed beside it (see Timing in harness.ts).
 
 function scaled(count: number, scale: number): number {
   return count === 0 ? 0 : Math.max(1, Math.round(count * scale));

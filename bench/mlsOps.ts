@@ -41,7 +41,8 @@ import { createNodePrimitives } from '../packages/crypto/src/nodeProvider.ts';
 import type { EncapPair, Primitives } from '../packages/crypto/src/primitives.ts';
 import { assembleSuite } from '../packages/crypto/src/suite.ts';
 import { SUITE_PARAMS } from '../packages/crypto/src/suites.ts';
-import { formatUs, printTable, summarize } from './harness.ts';
+import { formatUs, printTable, summarize, timeUs } from './harness.ts';
+import type { Timing } from './harness.ts';
 import { buildFullWeftGroup } from './mlsFullTree.ts';
 
 type OpName = 'commit create' | 'commit process (leaf 1)' | 'encrypt 100 B' | 'decrypt 100 B';
@@ -83,23 +84,6 @@ function env(name: string, fallback: number): number {
   return v === undefined ? fallback : Number(v);
 }
 
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-
-interface Timing {
-  wall: number;
-  cpu: number;
-}
-
-function timeUs<T>(f: () => T): [T, Timing] {
-  const c0 = cpuNow();
-  const t0 = performance.now();
-  const out = f();
-  const wall = (performance.now() - t0) * 1000;
-  return [out, { wall, cpu: cpuNow() - c0 }];
-}
 
 class Series {
   readonly wall: number[] = [];
