@@ -3,20 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { cidKey, decodeEvent } from '@weft/dag';
 import { decodeMlsMessage } from '@weft/tree';
 import { deriveMlsGroupId } from '../src/index.ts';
-import { Net } from './harness.ts';
+import { healWithUpdateProposals } from './harness.ts';
 
 describe('MLS group_id of a Weft group', () => {
   it('is the first 16 bytes of the SHA-256 of the genesis block, in the epoch and in every handshake and message', () => {
-    const net = new Net();
-    for (const id of ['a', 'b', 'c', 'd']) net.addDevice(id);
-    net.formGroup('a', ['b', 'c', 'd']);
     // Updates made in a partition travel as proposal events (committed by reference).
-    net.split(['a', 'c'], ['b', 'd']);
-    net.act('c', (d, now) => d.update(now));
-    net.act('d', (d, now) => d.update(now));
-    net.flush();
-    net.heal();
-    net.settle();
+    const net = healWithUpdateProposals();
     net.act('b', (d, now) => d.send('hello', now));
     net.settle();
     const genesis = decodeEvent(net.events[0] as Uint8Array);

@@ -191,3 +191,21 @@ export function rewrap(bytes: Uint8Array, signerId: string, change: (e: DagEvent
   const { v: _v, sig: _s, author, ...rest } = next;
   return buildEvent({ ...rest, ...(author.leaf === undefined ? {} : { leaf: author.leaf }) }, reproduceSigner(signerId)).bytes;
 }
+
+/**
+ * A group of a, b, c, d split into {a, c} and {b, d}; c and d update on their sides, then the
+ * network heals and settles, so the losing side's refresh comes back as an Update proposal
+ * committed by reference.
+ */
+export function healWithUpdateProposals(): Net {
+  const net = new Net();
+  for (const id of ['a', 'b', 'c', 'd']) net.addDevice(id);
+  net.formGroup('a', ['b', 'c', 'd']);
+  net.split(['a', 'c'], ['b', 'd']);
+  net.act('c', (d, now) => d.update(now));
+  net.act('d', (d, now) => d.update(now));
+  net.flush();
+  net.heal();
+  net.settle();
+  return net;
+}

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, cidKey, createSuiteResolver, openMemoryStore } from '@weft/dag';
 import { PublicLedger, computeCanonicalChainFromStore } from '../src/index.ts';
-import { Net } from './harness.ts';
+import { Net, healWithUpdateProposals } from './harness.ts';
 
 describe('public ledger', () => {
   it('a commit that references an Update proposal not yet received waits for it (no divergence by arrival order)', () => {
-    const net = new Net();
-    for (const id of ['a', 'b', 'c', 'd']) net.addDevice(id);
-    net.formGroup('a', ['b', 'c', 'd']);
-    net.split(['a', 'c'], ['b', 'd']);
-    net.act('c', (d, now) => d.update(now));
-    net.act('d', (d, now) => d.update(now));
-    net.flush();
-    net.heal();
-    net.settle();
+    const net = healWithUpdateProposals();
     const ref = net.get('a').getLedger();
     const withRefs = [...(ref?.epochs.values() ?? [])].find((e) => (e.change?.updates.length ?? 0) > 0);
     expect(withRefs).toBeDefined();
