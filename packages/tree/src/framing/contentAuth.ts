@@ -3,7 +3,7 @@
 // the GroupContext) with SignWithLabel(., "FramedContentTBS", .).
 
 import type { CipherSuite } from '@weft/crypto';
-import { signWithLabel, signWithLabelParts, verifyWithLabel, verifyWithLabelParts } from '@weft/crypto';
+import { signWithLabel, signWithLabelParts, verifyWithLabelParts } from '@weft/crypto';
 import { Writer } from '@weft/codec';
 import { MlsError } from '../errors.ts';
 import { opaqueSize, putOpaque, putU32 } from '../wire/byteLayout.ts';
@@ -100,11 +100,5 @@ export function verifyFramedContentSignature(cs: CipherSuite, groupContext: Uint
 
 /** Throws MlsError signature_invalid unless `signature` verifies over the serialized FramedContentTBS. */
 export function verifyFramedContentTbsSignature(cs: CipherSuite, tbs: Uint8Array, signature: Uint8Array, signaturePublicKey: Uint8Array): void {
-  let ok: boolean;
-  try {
-    ok = verifyWithLabel(cs, signaturePublicKey, LABEL, tbs, signature);
-  } catch {
-    ok = false; // a malformed public key or signature is just as invalid
-  }
-  if (!ok) throw new MlsError('signature_invalid', 'the FramedContent signature does not verify');
+  verifyFramedContentTbsPartsSignature(cs, [tbs], signature, signaturePublicKey);
 }
