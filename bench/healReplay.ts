@@ -17,6 +17,7 @@ import { createDevice } from '../packages/merge/src/index.ts';
 import type { DeviceRuntime, DeviceView, Effects, RetentionPolicy } from '../packages/merge/src/index.ts';
 import { createDeviceRandom } from '../packages/sim/src/index.ts';
 import type { DeviceCall } from '../packages/sim/src/index.ts';
+import { cpuNowUs } from './harness.ts';
 
 const CHILD_FLAG = '--weft-heal-replay';
 
@@ -68,11 +69,6 @@ export function replayInChild(input: ReplayInput): Promise<ReplayOutput> {
   });
 }
 
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 function invoke(device: DeviceRuntime, call: DeviceCall): Effects | null {
   switch (call.method) {
     case 'createKeyPackage':
@@ -121,7 +117,7 @@ function replayOnce(input: ReplayInput): OnePass {
   const pass: OnePass = { cpuMs: 0, slowestCallMs: 0, windows: [], published: [], view: { head: null, treeHash: null, exporter: null }, errors: [] };
   for (const [i, call] of input.calls.entries()) {
     const w0 = performance.now();
-    const t0 = cpuNow();
+    const t0 = cpuNowUs() / 1000;
     let fx: Effects | null = null;
     try {
       fx = invoke(device, call);
@@ -129,7 +125,7 @@ function replayOnce(input: ReplayInput): OnePass {
       pass.errors.push(`${call.method} #${i}: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (i >= input.measureFrom) {
-      const spent = cpuNow() - t0;
+      const spent = cpuNowUs() / 1000 - t0;
       pass.cpuMs += spent;
       pass.slowestCallMs = Math.max(pass.slowestCallMs, spent);
       pass.windows.push({ start: w0, end: performance.now() });
