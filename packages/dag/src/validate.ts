@@ -83,6 +83,16 @@ export function getGroupSuite(ctx: ValidationContext, groupKey: string, event: C
 }
 
 /**
+ * withGroupHint for a group given by key, carrying over the keys already computed for `checked`
+ * (only `group` differs), so the attributed copy does not convert its CIDs to keys again.
+ */
+function withGroupHintKeys(checked: CheckedEvent, groupKey: string): CheckedEvent {
+  const hinted = withGroupHint(checked, cidFromKey(groupKey));
+  Object.defineProperty(hinted, KEYS, { value: { ...getEventKeys(checked), group: groupKey } });
+  return hinted;
+}
+
+/**
  * The group key of an event as far as known now: a genesis's own key, else its attributed group
  * (`groupHint`), else the group of its first known parent; undefined when nothing tells.
  */
@@ -119,7 +129,7 @@ export function attributeGroups(
     const parent = g === undefined ? getEventKeys(d).parents.find((p) => attributed.has(p)) : undefined;
     if (parent !== undefined) {
       g = attributed.get(parent) as string;
-      decoded[i] = withGroupHint(d, cidFromKey(g));
+      decoded[i] = withGroupHintKeys(d, g);
     }
     if (g !== undefined) attributed.set(getEventKeys(d).self, g);
     out.push(g);
