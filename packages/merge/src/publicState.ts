@@ -10,10 +10,11 @@
 // path; Update proposals travel as `proposal` events and are committed by reference, Add and
 // Remove proposals inline; a member's identity (basic credential) is unique in the group.
 
-import { verifyWithLabel, type CipherSuite } from '@weft/crypto';
+import type { CipherSuite } from '@weft/crypto';
 import { Writer, bytesEqual, toHex, varintSize } from '@weft/codec';
 import {
   MlsError,
+  verifyFramedContentTbsPartsSignature,
   addLeaf,
   computeConfirmedTranscriptHash,
   computeInterimTranscriptHash,
@@ -421,23 +422,21 @@ function encodeConfirmedInputFrom(contentBytes: Uint8Array, signature: Uint8Arra
   return w.finish();
 }
 
-/**
- * FramedContentTBS (RFC 9420 section 6.1) of a PublicMessage from a member, from its already
- * encoded FramedContent and the serialized GroupContext: the same bytes encodeFramedContentTbs makes.
- */
-function encodeMemberTbsFrom(contentBytes: Uint8Array, groupContext: Uint8Array): Uint8Array {
-  const w = new Writer(contentBytes.length + groupContext.length + 8);
+/** The FramedContentTBS prefix of a PublicMessage: version (mls10) and wire_format. */
+const PUBLIC_TBS_HEADER = ((): Uint8Array => {
+  const w = new Writer(4);
   writeProtocolVersion(w);
   writeWireFormat(w, 'public_message');
-  w.raw(contentBytes);
-  w.raw(groupContext);
   return w.finish();
-}
+})();
 
 /** True when `signature` is the member's FramedContentTBS signature over these content bytes; false for a malformed key or signature too. */
 function verifyMemberSignature(cs: CipherSuite, key: Uint8Array, contentBytes: Uint8Array, groupContextBytes: Uint8Array, signature: Uint8Array): boolean {
+  // FramedContentTBS of a member's PublicMessage = header || content || GroupContext, verified as
+  // byte ranges (no concatenated copy of a commit's content).
   try {
-    return verifyWithLabel(cs, key, 'FramedContentTBS', encodeMemberTbsFrom(contentBytes, groupContextBytes), signature);
+    verifyFramedContentTbsPartsSignature(cs, [PUBLIC_TBS_HEADER, contentBytes, groupContextBytes], signature, key);
+    return true;
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@ export * from './psk.ts';
 export * from './transcriptHash.ts';
 export * from './secretTree.ts';
 export * from './framing/framingContext.ts';
-export { signFramedContent, attachConfirmationTag, verifyFramedContentSignature } from './framing/contentAuth.ts';
+export { signFramedContent, attachConfirmationTag, verifyFramedContentSignature, verifyFramedContentTbsPartsSignature } from './framing/contentAuth.ts';
 export * from './framing/membershipTag.ts';
 export * from './framing/senderData.ts';
 export * from './framing/publicMessage.ts';
