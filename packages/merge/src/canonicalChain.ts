@@ -43,6 +43,14 @@ export interface LedgerEntry {
   readonly kind: EventKind;
 }
 
+/** A valid commit that removed some identity. */
+export interface RemovalRecord {
+  /** Key of the removing commit. */
+  readonly key: string;
+  /** Its DAG height. */
+  readonly height: number;
+}
+
 /** What one `add` did. */
 export interface LedgerReport {
   /** Accepted events in acceptance order (the offered one and any it released from the pool). */
@@ -105,8 +113,8 @@ export class PublicLedger {
   readonly childrenByBase = new Map<string, string[]>();
   readonly proposalsByBase = new Map<string, ProposalRecord[]>();
   readonly welcomesByCommit = new Map<string, LedgerEntry[]>();
-  /** Identity -> heights of valid commits (any branch) that removed it. */
-  readonly removalsByIdentity = new Map<string, number[]>();
+  /** Identity -> valid commits (any branch) that removed it. */
+  readonly removalsByIdentity = new Map<string, RemovalRecord[]>();
   /** Losing-commit key -> keys of commits that list it in `resolves`. */
   readonly resolvedBy = new Map<string, string[]>();
   /** Keys of events without children. */
@@ -310,9 +318,9 @@ export class PublicLedger {
       kids.push(entry.key);
       this.childrenByBase.set(base.key, kids);
       for (const r of epoch.change?.removes ?? []) {
-        const hs = this.removalsByIdentity.get(r.identity) ?? [];
-        hs.push(entry.height);
-        this.removalsByIdentity.set(r.identity, hs);
+        const rs = this.removalsByIdentity.get(r.identity) ?? [];
+        rs.push({ key: entry.key, height: entry.height });
+        this.removalsByIdentity.set(r.identity, rs);
       }
       const rejectedNow: string[] = [];
       for (const r of epoch.change?.resolves ?? []) {
@@ -461,6 +469,41 @@ export class PublicLedger {
       treeHash: toHexBytes(head.groupContext.treeHash),
       closed: computeRebaseIntents(this)?.closed ?? false,
     };
+  }
+
+  /**
+   * True when event `ancestor` is `key` or in its causal past (reached through parents): the
+   * author of `key` had seen it. Walks only events above the ancestor's height.
+   */
+  descendsFrom(key: string, ancestor: string): boolean {
+    const floor = this.entries.get(ancestor)?.height;
+    if (floor === undefined) return false;
+    const seen = new Set<string>();
+    const stack = [key];
+    while (stack.length > 0) {
+      const k = stack.pop() as string;
+      if (k === ancestor) return true;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const e = this.entries.get(k);
+      if (!e || e.height <= floor) continue;
+      for (const p of e.checked.event.parents) stack.push(cidKey(p));
+    }
+    return false;
+  }
+
+  /** The canonical-chain epoch at DAG height `height`, if the chain has one there (heights rise along the chain). */
+  findChainEpochAtHeight(height: number): PublicEpoch | undefined {
+    let lo = 0;
+    let hi = this.chain.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = this.epochs.get(this.chain[mid] as string) as PublicEpoch;
+      if (e.height === height) return e;
+      if (e.height < height) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   /** Keys of valid commits that are not on the canonical chain. */

@@ -482,27 +482,9 @@ class Device implements MergeDevice {
     heads.sort((a, b) => b.h - a.h || (a.k < b.k ? -1 : 1));
     // The event belongs to `base`, so the author must be seen to have had it: the first parent is
     // the highest head above the base (the base itself if none is), whatever branch is higher.
-    const first = heads.find((x) => this.#descendsFrom(ledger, x.k, base))?.k ?? base;
+    const first = heads.find((x) => ledger.descendsFrom(x.k, base))?.k ?? base;
     const rest = heads.filter((x) => x.k !== first).slice(0, max - 1);
     return [first, ...rest.map((x) => x.k)].map(cidFromKey);
-  }
-
-  /** True when `base` is `key` or one of its ancestors; walks only events above the base's height. */
-  #descendsFrom(ledger: PublicLedger, key: string, base: string): boolean {
-    const floor = ledger.entries.get(base)?.height;
-    if (floor === undefined) return false;
-    const seen = new Set<string>();
-    const stack = [key];
-    while (stack.length > 0) {
-      const k = stack.pop() as string;
-      if (k === base) return true;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      const e = ledger.entries.get(k);
-      if (!e || e.height <= floor) continue;
-      for (const p of e.checked.event.parents) stack.push(cidKey(p));
-    }
-    return false;
   }
 
   #build(kind: 'commit' | 'proposal' | 'welcome' | 'message', base: string, leaf: number | undefined, body: Uint8Array, extra: { resolves?: string[]; parents?: string[] } = {}): CheckedEvent {

@@ -95,13 +95,15 @@ function readLoserIntents(ledger: PublicLedger, head: PublicEpoch): LoserIntents
     for (const r of ch.removes) {
       const leaf = head.leafOf.get(r.identity);
       if (leaf === undefined || removes.has(r.identity)) continue;
-      // The removal only counts against an occupant added before it.
-      if ((head.addedAt.get(leaf) ?? 0) < loser.height) removes.set(r.identity, { identity: r.identity, leaf, loser: key });
+      // Remove wins over every add that did not know of the removal, a concurrent re-add included.
+      if (!addKnewRemoval(ledger, head.addedAt.get(leaf) ?? 0, key)) removes.set(r.identity, { identity: r.identity, leaf, loser: key });
     }
     for (const a of ch.adds) {
       if (head.leafOf.has(a.identity) || adds.has(a.identity)) continue;
-      const removedLater = (ledger.removalsByIdentity.get(a.identity) ?? []).some((h) => h > loser.height);
-      if (!removedLater) adds.set(a.identity, { identity: a.identity, keyPackage: a.keyPackage, loser: key });
+      // Dropped when any branch removed the identity without the adder having seen that removal:
+      // after the add, or concurrently with it (remove wins, whichever branch won).
+      const removed = (ledger.removalsByIdentity.get(a.identity) ?? []).some((r) => r.key !== key && !knewCommit(ledger, loser, r.key, r.height));
+      if (!removed) adds.set(a.identity, { identity: a.identity, keyPackage: a.keyPackage, loser: key });
     }
     // Judged on state, settled or not: a member whose Update missed the rebase commit proposes
     // again on the new head and the next commit takes it (no refresh is dropped silently).
@@ -116,6 +118,35 @@ function readLoserIntents(ledger: PublicLedger, head: PublicEpoch): LoserIntents
   const out: LoserIntents = { head: head.key, commits: ledger.commitCount, removes, adds, stale, unsettled, everyoneRemoved };
   loserMemo.set(ledger, out);
   return out;
+}
+
+/**
+ * True when the canonical commit that added a head member (at DAG height `addedAt`) had the
+ * removing commit `removal` in its causal past: a deliberate re-add, which the removal no longer
+ * touches. An add at or below the removal's height cannot have seen it.
+ */
+function addKnewRemoval(ledger: PublicLedger, addedAt: number, removal: string): boolean {
+  const removalHeight = ledger.entries.get(removal)?.height ?? Infinity;
+  if (addedAt <= removalHeight) return false;
+  const add = ledger.findChainEpochAtHeight(addedAt);
+  return add !== undefined && ledger.descendsFrom(add.key, removal);
+}
+
+/**
+ * True when the commit `epoch` had commit `other` (at `otherHeight`) in its past: an epoch
+ * ancestor (it processed it), else a causal ancestor through event parents.
+ */
+function knewCommit(ledger: PublicLedger, epoch: PublicEpoch, other: string, otherHeight: number): boolean {
+  if (otherHeight >= epoch.height) return false;
+  let cur: PublicEpoch | undefined = epoch;
+  // Up the losing lineage to the chain; there, chain order decides (a chain epoch's ancestors are the chain before it).
+  while (cur && !ledger.chainIndex.has(cur.key)) {
+    if (cur.key === other) return true;
+    cur = cur.base === null ? undefined : ledger.getEpoch(cur.base);
+  }
+  const at = ledger.chainIndex.get(other);
+  if (cur && at !== undefined && at <= (ledger.chainIndex.get(cur.key) as number)) return true;
+  return ledger.descendsFrom(epoch.key, other);
 }
 
 /** Computes the open intents at the canonical head of `ledger`. */

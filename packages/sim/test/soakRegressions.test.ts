@@ -20,4 +20,17 @@ describe('soak regressions', () => {
     expect(last?.error).toMatch(/^group_closed:/);
     expect(run.messages.filter((m) => m.text === 'final')).toEqual([]);
   }, 60_000);
+
+  it('seed 65208: d0 removes and re-adds d1 while d2 concurrently removes d1; remove wins, d1 is out and reads none of d2\'s later sends', async () => {
+    const { run, report } = await runSeed(65208);
+    expect(report.failures).toEqual([]);
+    expect(report.deviceErrors).toEqual([]);
+    expect(report.invariants.removeWins).toBe(true);
+    for (const s of run.sites) expect(s.resolution?.members, s.name).not.toContain('d1');
+    // d2's sends after its removal of d1: at least one went out (in a rebased epoch without d1).
+    const later = run.messages.filter((m) => m.sender === 'd2');
+    expect(later.length).toBeGreaterThan(0);
+    const d1 = run.devices.find((d) => d.id === 'd1');
+    for (const m of later) expect(d1?.view.messages.find((x) => x.cid === m.cid)?.text ?? null, m.label).toBeNull();
+  }, 60_000);
 });
