@@ -94,6 +94,34 @@ export function cidKey(cid: CID): string {
   return key;
 }
 
+const BASE32 = Uint8Array.from('abcdefghijklmnopqrstuvwxyz234567', (c) => c.charCodeAt(0));
+
+/**
+ * `cid.toString()` (multibase base32, prefix 'b') for a CIDv1, as a flat string, without going
+ * through multiformats' per-CID string cache: that cache keeps, for as long as the CID object
+ * lives, a string built one character at a time (a rope of about 60 nodes, some 2 KB), and a
+ * ledger keeps every event's CID. Other CID versions fall back to `cid.toString()`.
+ */
+export function formatCid(cid: CID): string {
+  if (cid.version !== 1) return cid.toString();
+  const b = cid.bytes;
+  const out = new Uint8Array(1 + Math.ceil((b.length * 8) / 5));
+  out[0] = 0x62; // 'b'
+  let o = 1;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < b.length; i++) {
+    acc = ((acc << 8) | (b[i] as number)) & 0xfff;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out[o++] = BASE32[(acc >> bits) & 31] as number;
+    }
+  }
+  if (bits > 0) out[o++] = BASE32[(acc << (5 - bits)) & 31] as number;
+  return ascii.decode(out.subarray(0, o));
+}
+
 /** CID of a store key produced by `cidKey`. */
 export function cidFromKey(key: string): CID {
   const D = DECODE;

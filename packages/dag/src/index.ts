@@ -18,7 +18,7 @@ export {
   type SignatureSuite,
   type SuiteResolver,
 } from './event.ts';
-export { computeCid, isEventCid, cidKey, cidFromKey, parseCid, DAG_CBOR_CODE, SHA2_256_CODE } from './cid.ts';
+export { computeCid, isEventCid, cidKey, cidFromKey, formatCid, parseCid, DAG_CBOR_CODE, SHA2_256_CODE } from './cid.ts';
 export { decodeDagCborStrict, DagCborError, MAX_DAG_CBOR_DEPTH, type DagCborErrorCode } from './dagCbor.ts';
 export { encodeEvent, encodeSigningPayload, getSigningPayload, decodeEvent } from './eventCodec.ts';
 export { validateEvent, verifyEventSignature, findEventGroup, type KnownEvent, type ValidationContext, type ValidationOutcome } from './validate.ts';

@@ -143,6 +143,23 @@ describe('store keys', () => {
     );
   });
 
+  it('formatCid spells a CID exactly as multiformats toString does, for event CIDs and other codecs and lengths', async () => {
+    const fc = (await import('fast-check')).default;
+    const { CID } = await import('multiformats/cid');
+    const Digest = await import('multiformats/hashes/digest');
+    const { formatCid } = await import('../src/index.ts');
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 70 }), fc.constantFrom(0x55, 0x71, 0x70), fc.constantFrom(0x12, 0x00, 0x13), (digest, codec, hashCode) => {
+        // Fresh objects each time: toString() caches on the CID, formatCid must not depend on it.
+        const made = () => CID.createV1(codec, Digest.create(hashCode, digest));
+        expect(formatCid(made())).toBe(made().toString());
+      }),
+      { numRuns: 300 },
+    );
+    const v0 = CID.parse('QmPZ9gcCEpqKTo6aq61g2nXGUhM4iCL3ewB6LDXZCtioEB');
+    expect(formatCid(v0)).toBe('QmPZ9gcCEpqKTo6aq61g2nXGUhM4iCL3ewB6LDXZCtioEB');
+  });
+
   it('cuts signing payloads from decoded bytes, one by one or a chunk at a time, equal to re-encoding', () => {
     const a = makeSigner(3);
     const g = genesis(a);

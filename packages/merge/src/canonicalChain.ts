@@ -16,6 +16,7 @@ import {
   cidKey,
   createSuiteResolver,
   decodeEvent,
+  formatCid,
   getEventGroup,
   parseCid,
   validateEvent,
@@ -235,7 +236,7 @@ export class PublicLedger {
     | { kind: 'accepted'; entry: LedgerEntry; changedAt: number | null; releaseKey: string | null } {
     const { event } = checked;
     const key = cidKey(checked.cid);
-    const label = checked.cid.toString();
+    const label = formatCid(checked.cid);
     // Resolved commits are waited for too: a replica that gets a rebase before the commits it
     // resolves must not reject it (bad_resolves) while another accepts it.
     const refs = [...event.parents, ...(event.base ? [event.base] : []), ...(event.resolves ?? [])];
@@ -289,7 +290,7 @@ export class PublicLedger {
   #applyKind(entry: LedgerEntry): number | null {
     const { checked } = entry;
     const ev = checked.event;
-    const label = checked.cid.toString();
+    const label = formatCid(checked.cid);
     if (ev.kind === 'genesis') {
       const cs = getCipherSuite(ev.suite as CipherSuiteId, this.provider);
       const epoch = createGenesisEpoch(cs, checked);

@@ -4,7 +4,7 @@
 
 import { getCipherSuite, type CipherSuite } from '@weft/crypto';
 import { toHex } from '@weft/codec';
-import { buildEvent, cidFromKey, cidKey, decodeEvent, getEventGroup, parseCid, type CheckedEvent, type EventSigner } from '@weft/dag';
+import { buildEvent, cidFromKey, cidKey, decodeEvent, formatCid, getEventGroup, parseCid, type CheckedEvent, type EventSigner } from '@weft/dag';
 import { decodeMlsMessage, encodeMlsMessage, type KeyPackage, type Welcome } from '@weft/tree';
 import type { DeviceOptions, DeviceRuntime, DeviceView, Effects, EpochKeyMaterial, MessageView, RetentionPolicy } from './deviceApi.ts';
 import { MergeError, codeOf, toRejection, type MergeErrorCode, type Rejection } from './errors.ts';
@@ -708,7 +708,7 @@ class Device implements MergeDevice {
       }
       let reason = rec.reason;
       if (rec.text === null && reason === null) reason = this.#noWorld.get(baseKey) ?? 'no_world';
-      const v: MessageView = { cid: entry.cid.toString(), epoch: base ? base.toString() : '', sender: sender ?? '?', text: rec.text };
+      const v: MessageView = { cid: formatCid(entry.cid), epoch: base ? formatCid(base) : '', sender: sender ?? '?', text: rec.text };
       if (rec.text === null && reason !== null) v.reason = reason;
       out.push({ h: entry.height, k, v });
     }

@@ -48,7 +48,7 @@ import {
   type UpdatePath,
 } from '@weft/tree';
 import type { CheckedEvent } from '@weft/dag';
-import { cidKey } from '@weft/dag';
+import { cidKey, formatCid } from '@weft/dag';
 import { MergeError, codeOf } from './errors.ts';
 import { deriveMlsGroupId } from './groupId.ts';
 
@@ -203,7 +203,7 @@ function sliceFramedContent(body: Uint8Array, msg: PublicMessage): Uint8Array {
 
 /** Public epoch 0 from a genesis event whose body is the creator's KeyPackage (MLSMessage). */
 export function createGenesisEpoch(cs: CipherSuite, checked: CheckedEvent): PublicEpoch {
-  const cid = checked.cid.toString();
+  const cid = formatCid(checked.cid);
   let kp: KeyPackage;
   try {
     const m = decodeMlsMessage(checked.event.body);
@@ -345,7 +345,7 @@ export function computeProposalRef(cs: CipherSuite, message: PublicMessage): str
  * KeyPackage from a new_member_proposal sender (a stranded member asking to be re-added).
  */
 export function readProposalEvent(cs: CipherSuite, base: PublicEpoch, checked: CheckedEvent, height: number): ProposalRecord {
-  const cid = checked.cid.toString();
+  const cid = formatCid(checked.cid);
   const msg = decodePublic(checked.event.body, cid, 'invalid_proposal');
   const content = msg.content;
   if (content.contentType !== 'proposal') throw invalid('invalid_proposal', cid, `a proposal event carries ${content.contentType} content`);
@@ -449,7 +449,7 @@ function verifyMemberSignature(cs: CipherSuite, key: Uint8Array, contentBytes: U
  * (leaf signature, parent hash). Throws MergeError (not_member, invalid_commit, path_required).
  */
 export function applyCommit(cs: CipherSuite, base: PublicEpoch, checked: CheckedEvent, height: number, lookup: ProposalLookup): PublicEpoch {
-  const cid = checked.cid.toString();
+  const cid = formatCid(checked.cid);
   const ev = checked.event;
   const msg = decodePublic(ev.body, cid, 'invalid_commit');
   const content = msg.content;
