@@ -913,7 +913,7 @@ class Device implements MergeDevice {
     try {
       const checked = this.#makeCommit(ledger, head, world, { removes, adds, updates }, resolves, now, fx);
       this.#rebases.push({
-        commit: checked.cid.toString(),
+        commit: formatCid(checked.cid),
         resolves: resolves.map((k) => cidFromKey(k).toString()),
         removed: intents.removes.map((r) => r.identity).filter((id) => id !== this.id),
         added,

@@ -96,13 +96,15 @@ function readLoserIntents(ledger: PublicLedger, head: PublicEpoch): LoserIntents
       const leaf = head.leafOf.get(r.identity);
       if (leaf === undefined || removes.has(r.identity)) continue;
       // Remove wins over every add that did not know of the removal, a concurrent re-add included.
-      if (!addKnewRemoval(ledger, head.addedAt.get(leaf) ?? 0, key)) removes.set(r.identity, { identity: r.identity, leaf, loser: key });
+      // (The commit that added the current occupant is the chain epoch at its addedAt height.)
+      const add = ledger.findChainEpochAtHeight(head.addedAt.get(leaf) ?? 0);
+      if (!add || !knewCommit(ledger, add, key, loser.height)) removes.set(r.identity, { identity: r.identity, leaf, loser: key });
     }
     for (const a of ch.adds) {
       if (head.leafOf.has(a.identity) || adds.has(a.identity)) continue;
       // Dropped when any branch removed the identity without the adder having seen that removal:
       // after the add, or concurrently with it (remove wins, whichever branch won).
-      const removed = (ledger.removalsByIdentity.get(a.identity) ?? []).some((r) => r.key !== key && !knewCommit(ledger, loser, r.key, r.height));
+      const removed = (ledger.removalsByIdentity.get(a.identity) ?? []).some((r) => !knewCommit(ledger, loser, r.key, r.height));
       if (!removed) adds.set(a.identity, { identity: a.identity, keyPackage: a.keyPackage, loser: key });
     }
     // Judged on state, settled or not: a member whose Update missed the rebase commit proposes
@@ -121,22 +123,12 @@ function readLoserIntents(ledger: PublicLedger, head: PublicEpoch): LoserIntents
 }
 
 /**
- * True when the canonical commit that added a head member (at DAG height `addedAt`) had the
- * removing commit `removal` in its causal past: a deliberate re-add, which the removal no longer
- * touches. An add at or below the removal's height cannot have seen it.
- */
-function addKnewRemoval(ledger: PublicLedger, addedAt: number, removal: string): boolean {
-  const removalHeight = ledger.entries.get(removal)?.height ?? Infinity;
-  if (addedAt <= removalHeight) return false;
-  const add = ledger.findChainEpochAtHeight(addedAt);
-  return add !== undefined && ledger.descendsFrom(add.key, removal);
-}
-
-/**
- * True when the commit `epoch` had commit `other` (at `otherHeight`) in its past: an epoch
- * ancestor (it processed it), else a causal ancestor through event parents.
+ * True when the commit `epoch` is commit `other` (at `otherHeight`) or had it in its past: an
+ * epoch ancestor (it processed it), else a causal ancestor through event parents. A commit at or
+ * below `other`'s height cannot have seen it.
  */
 function knewCommit(ledger: PublicLedger, epoch: PublicEpoch, other: string, otherHeight: number): boolean {
+  if (other === epoch.key) return true;
   if (otherHeight >= epoch.height) return false;
   let cur: PublicEpoch | undefined = epoch;
   // Up the losing lineage to the chain; there, chain order decides (a chain epoch's ancestors are the chain before it).
